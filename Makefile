@@ -1,0 +1,47 @@
+# `make demo` and `make test` do all the set-up on a fresh machine: a virtual environment with
+# irscope installed in it (editable), and Graphviz's `dot` through apt-get when it is missing.
+# Set-up is idempotent: stamps record what was installed, so a second run only runs the job.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: demo test setup setup-test graphviz bench lint clean
+
+demo: setup graphviz
+	$(PY) -m inspect.hlo examples/mlp.py --svg out/mlp.svg
+
+test: setup-test graphviz
+	$(PY) -m pytest -q
+
+bench: setup-test
+	$(PY) benchmarks/parse_speed.py
+
+lint: setup-test
+	$(VENV)/bin/ruff check irscope tests benchmarks examples inspect
+
+setup: $(VENV)/.installed-base
+setup-test: $(VENV)/.installed-test
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	touch $@
+
+$(VENV)/.installed-base: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install -q -e .
+	touch $@
+
+# The test extra adds tensorflow-cpu (XLA's hlo_pb2 for the parser-parity oracle), pytest and ruff.
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-base
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "installing Graphviz (dot) with apt-get" >&2; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; }
+
+clean:
+	rm -rf $(VENV) out .pytest_cache
