@@ -12,9 +12,9 @@ sub-byte element types beyond the `E(n)` element size.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator, Mapping
 
 # Bytes per element, as XLA's ShapeUtil::ByteSizeOfPrimitiveType reports them (sub-byte types
 # occupy one byte each unless the layout packs them with E(n)).
@@ -187,7 +187,7 @@ class Instruction:
         return int(value) if value is not None else None
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, eq=False)  # not slotted: `users` is cached in the instance dict
 class Computation:
     """A named list of instructions with one root: the entry, a fused computation, a loop body."""
 
