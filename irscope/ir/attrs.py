@@ -31,16 +31,52 @@ def int_list(text: str) -> tuple[int, ...]:
         raise ValueError(f"not an int list: {text!r}") from None
 
 
+_C_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "?": "?", "a": "\a",
+              "b": "\b", "f": "\f", "v": "\v"}
+_C_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)", re.S)
+
+
+def _c_unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code[0] == "x":
+        return chr(int(code[1:], 16))
+    if code[0] in "01234567":
+        return chr(int(code, 8))
+    return _C_ESCAPES.get(code, code)
+
+
 def _unquote(text: str) -> str:
-    return json.loads(text) if text.startswith('"') else text
+    """An HLO string literal's value: quotes stripped, C escapes (as XLA's CEscape writes them) undone."""
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
+        return text
+    body = text[1:-1]
+    return _C_ESCAPE.sub(_c_unescape, body) if "\\" in body else body
+
+
+_METADATA_ITEM = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s}]*)')
+
+
+def metadata_fields(text: str) -> dict[str, str]:
+    """Every field of a `metadata={...}` value, quoted values unescaped:
+    `metadata_fields('{op_name="a/b" stack_frame_id=1}') == {"op_name": "a/b", "stack_frame_id": "1"}`."""
+    return {m.group(1): _unquote(m.group(2)) for m in _METADATA_ITEM.finditer(text)}
 
 
 def metadata_field(text: str, key: str) -> str | None:
     """One field of a `metadata={...}` value: `metadata_field('{op_name="a/b" source_line=3}', "op_name")`
     is `"a/b"`; None when the field is absent. Quoted values are unescaped."""
-    pattern = re.compile(r'(?:^|[\s{])' + re.escape(key) + r'=("(?:[^"\\]|\\.)*"|[^\s}]*)')
-    match = pattern.search(text)
-    return _unquote(match.group(1)) if match else None
+    for m in _METADATA_ITEM.finditer(text):
+        if m.group(1) == key:
+            return _unquote(m.group(2))
+    return None
+
+
+def name_list(text: str) -> tuple[str, ...]:
+    """`"{%a, b.1}"` -> ("a", "b.1"): a list of instruction or computation names, sigils dropped."""
+    body = text.strip()
+    if body.startswith("{") and body.endswith("}"):
+        body = body[1:-1]
+    return tuple(part.strip().lstrip("%") for part in body.split(",") if part.strip())
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,12 @@ class HloParseError(ValueError):
         where = f"{self.source}:{self.line}:{self.col}" if self.line else self.source
         out = f"{where}: {self.message}"
         if self.text_line:
-            out += "\n" + self.text_line.rstrip("\n") + "\n" + " " * max(self.col - 1, 0) + "^"
+            line, col = self.text_line.rstrip("\n"), max(self.col - 1, 0)
+            if len(line) > 100:  # show a window around the column, not a 2,000-character line
+                start = max(0, col - 60)
+                line = ("..." if start else "") + line[start: start + 100] + ("..." if start + 100 < len(line) else "")
+                col = col - start + (3 if start else 0)
+            out += "\n" + line + "\n" + " " * col + "^"
         return out
 
     @property

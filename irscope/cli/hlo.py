@@ -1,0 +1,265 @@
+"""`irscope hlo TARGET` / `python -m inspect.hlo TARGET`: what XLA did to a program, kernel by kernel."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from irscope.cli.common import UserError, progress, write_atomic
+
+STAGES = ("stablehlo", "hlo", "optimized")
+
+EPILOG = """\
+TARGET is one of:
+  model.py      a Python file. With an IRSCOPE_EXAMPLES table it needs no flags:
+                    IRSCOPE_EXAMPLES = {"mlp": (mlp, ["f32[256,512]", "f32[512,1024]"])}
+                any top-level function works with --fn NAME --args "f32[256,512] f32[512,1024]"
+  dump.hlo      HLO text (before or after optimization, as XLA dumps or prints it; .txt too)
+  module.mlir   StableHLO or MHLO (text or bytecode), compiled for the local backend
+
+the table (one row per kernel, in execution order):
+  kernel   the instruction that launches it (a loop body's kernels: while.3/fusion.2 ×N, N = trip count)
+  kind     kLoop/kInput/kOutput/kCustom fusion, the backend's fusion name (__ynn_fusion, __triton_gemm),
+           op (an unfused instruction), custom-call, collective, pallas
+  ops      the fused opcodes, most frequent first (constants, broadcasts and bitcasts left out)
+  bytes    bytes read + written, FLOPs: both as XLA's HloCostAnalysis counts them
+  FLOP/B   arithmetic intensity; bound: memory or compute on the chosen chip (--hw)
+  t@peak   the fastest the kernel could run there: max(FLOPs / peak, bytes / bandwidth)
+
+examples:
+  python -m inspect.hlo examples/mlp.py
+  python -m inspect.hlo examples/mlp.py --hw h100 --svg mlp.svg --json mlp.json
+  python -m inspect.hlo examples/transformer.py --stage hlo > before.hlo
+  python -m inspect.hlo dump.after_optimizations.txt --svg dump.svg --color-by bound
+  python -m inspect.hlo model.py --fn attention --args "f32[8,128,64] f32[8,128,64] f32[8,128,64]"
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "hlo",
+        help="inspect a model.py, an HLO dump or a StableHLO file: kernels, bytes, FLOPs, roofline",
+        description="Show every kernel XLA launches for a program: what was fused into it, the bytes it "
+                    "moves, its FLOPs, and where it sits on a chip's roofline.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("target", metavar="TARGET", help="model.py, HLO text (.hlo/.txt) or StableHLO (.mlir)")
+    src = parser.add_argument_group("choosing the program")
+    src.add_argument("--fn", metavar="NAME", help="the function (or IRSCOPE_EXAMPLES entry) to inspect")
+    src.add_argument("--args", metavar="SPEC", help='argument shapes, e.g. "f32[256,512] f32[512,1024] s32[]"')
+    src.add_argument("--list", action="store_true", help="list the file's examples and functions, then exit")
+    src.add_argument("--module", type=int, metavar="N", default=None,
+                     help="which module of an HLO file holding several (0-based; default: all, table only)")
+    src.add_argument("--backend", metavar="NAME", default=None, help="cpu, gpu, tpu (default: JAX's default)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--stage", choices=STAGES, help="print that IR instead of the table, then exit")
+    out.add_argument("--hw", metavar="CHIP", default="cpu",
+                     help="the chip for the roofline: h100, h200, a100, tpu-v5e, cpu (measured; default)")
+    out.add_argument("--json", metavar="PATH", help="write the irscope.hlo-report/1 JSON (- for stdout)")
+    out.add_argument("--svg", metavar="PATH", help="draw the entry computation's kernel graph (Graphviz)")
+    out.add_argument("--expand", action="store_true", help="in the SVG, draw each fusion's ops as a cluster")
+    out.add_argument("--color-by", choices=("kind", "bound"), default="kind", help="SVG node colours")
+    out.add_argument("--computation", metavar="NAME", help="draw this computation instead of the entry")
+    out.add_argument("--max-rows", type=int, default=60, metavar="N",
+                     help="rows of the table (default 60; 0 for all)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+@dataclass
+class _Program:
+    """One module to report on, with where it came from."""
+
+    text: str
+    source: str
+    xla_cost: dict[str, float] | None
+    extra: dict[str, Any]
+
+
+def run(args: argparse.Namespace) -> int:
+    path = Path(args.target)
+    if not path.exists():
+        raise UserError(f"{args.target}: no such file")
+    if path.is_dir():
+        raise UserError(f"{args.target}: is a directory (give a model.py, .hlo/.txt or .mlir file)")
+    chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
+    if path.suffix == ".py":
+        programs = _from_model_file(args)
+    elif path.suffix in (".mlir", ".mlirbc"):
+        programs = _from_mlir(args)
+    else:
+        programs = _from_hlo_text(args)
+    if programs is None:  # --list or --stage printed what was asked
+        return 0
+    if len(programs) > 1 and (args.json or args.svg):
+        raise UserError(f"{args.target} holds {len(programs)} programs; --json/--svg need one "
+                        f"(pick it with --fn NAME, or --module N for an HLO file)")
+    for k, program in enumerate(programs):
+        _report(args, program, _chip_value(chip), first=k == 0)
+    return 0
+
+
+def _chip(name: str) -> str:
+    from irscope import hw
+
+    try:
+        return hw.canonical_name(name)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
+def _chip_value(name: str):
+    from irscope import hw
+
+    return hw.get_chip(name, progress=progress)
+
+
+def _from_model_file(args: argparse.Namespace) -> list[_Program] | None:
+    from irscope.frontends import model_file
+    from irscope.frontends.jax_lower import LoweringError
+    from irscope.frontends.spec import SpecError
+
+    try:
+        if args.list:
+            infos = model_file.list_functions(args.target)
+            for info in infos:
+                spec = info.spec if info.spec is not None else "(needs --args)"
+                where = f"  line {info.line}" if info.line else ""
+                print(f"{'example ' if info.in_table else 'function'} {info.name}{info.signature}  {spec}{where}")
+            return None
+        entries = model_file.resolve(args.target, args.fn, args.args)
+        programs = []
+        for entry in entries:
+            progress(f"lowering {entry.name}{' at ' + entry.spec if entry.spec else ''} ...")
+            lowered = entry.lower(backend=args.backend)
+            if args.stage in ("stablehlo", "hlo"):
+                print(lowered.text(args.stage))
+                continue
+            start = time.perf_counter()
+            progress(f"compiling {lowered.name} with XLA ({lowered.backend}) ...")
+            text = lowered.optimized
+            seconds = time.perf_counter() - start
+            if args.stage == "optimized":
+                print(text)
+                continue
+            programs.append(_Program(text, f"{args.target}::{entry.name}", dict(lowered.cost),
+                                     {"function": entry.name, "args": entry.spec, "backend": lowered.backend,
+                                      "compile_s": round(seconds, 3)}))
+    except (model_file.ModelFileError, LoweringError, SpecError) as e:
+        raise UserError(str(e)) from None
+    return None if args.stage else programs
+
+
+def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
+    from irscope.frontends import stablehlo
+
+    try:
+        module = stablehlo.read_mlir(args.target)
+        if args.stage == "stablehlo":
+            print(module.text)
+            return None
+        if args.stage == "hlo":
+            print(stablehlo.to_hlo_text(module))
+            return None
+        progress(f"compiling {module.name or args.target} with XLA ...")
+        compiled = stablehlo.compile_mlir(module, backend=args.backend)
+    except stablehlo.IRFileError as e:
+        raise UserError(str(e)) from None
+    if args.stage == "optimized":
+        print(compiled.optimized)
+        return None
+    return [_Program(compiled.optimized, args.target, dict(compiled.cost), {"compile_s": round(compiled.seconds, 3)})]
+
+
+def _from_hlo_text(args: argparse.Namespace) -> list[_Program] | None:
+    from irscope.ir.hlo_parser import HloParseError, parse_modules
+
+    try:
+        text = Path(args.target).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{args.target}: not a text file (expected HLO text, .mlir or a model.py)") from None
+    except OSError as e:
+        raise UserError(f"{args.target}: {e.strerror or e}") from None
+    try:
+        modules = parse_modules(text, args.target)
+    except HloParseError as e:
+        raise UserError(str(e)) from None
+    if args.module is not None:
+        if not 0 <= args.module < len(modules):
+            raise UserError(f"{args.target} holds {len(modules)} module(s); --module {args.module} is out of range")
+        modules = [modules[args.module]]
+    if args.stage in ("hlo", "stablehlo", "optimized"):
+        return _print_hlo_stage(args, text, modules)
+    # One _Program per module: the report re-parses nothing, it takes the parsed module.
+    return [_Program("", args.target, None, {"module_object": m}) for m in modules]
+
+
+def _print_hlo_stage(args: argparse.Namespace, text: str, modules: list) -> None:
+    from irscope.frontends import stablehlo
+
+    if args.stage == "hlo":
+        print(text)
+        return None
+    if any(m.attrs.get("is_scheduled") == "true" for m in modules):
+        raise UserError(f"{args.target} is already optimized (is_scheduled=true): --stage {args.stage} needs "
+                        "the module before optimization")
+    try:
+        mlir = stablehlo.hlo_text_to_mlir(text, path=args.target)
+        if args.stage == "stablehlo":
+            print(mlir.text)
+        else:
+            print(stablehlo.compile_mlir(mlir, backend=args.backend).optimized)
+    except stablehlo.IRFileError as e:
+        raise UserError(str(e)) from None
+    return None
+
+
+def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -> None:
+    from irscope.ir.hlo_parser import HloParseError, parse_module
+    from irscope.passes.report import analyze
+
+    module = program.extra.pop("module_object", None)
+    if module is None:
+        try:
+            module = parse_module(program.text, program.source)
+        except HloParseError as e:  # XLA wrote something irscope cannot read: that is irscope's bug
+            raise RuntimeError(f"irscope could not parse XLA's output: {e}") from e
+    stage = "optimized" if _looks_optimized(module) else "hlo"
+    report = analyze(module, chip, stage=stage, xla_cost=program.xla_cost, extra=program.extra)
+    if args.json != "-":
+        if not first:
+            print()
+        print(report.to_text(max_rows=args.max_rows or None))
+    if args.json:
+        write_atomic(args.json, json.dumps(report.to_json(), indent=1) + "\n")
+        if args.json != "-":
+            progress(f"wrote {args.json}")
+    if args.svg:
+        _write_svg(args, report)
+
+
+def _looks_optimized(module) -> bool:
+    if module.attrs.get("is_scheduled") == "true":
+        return True
+    return any(i.opcode == "fusion" for i in module.entry.instructions)
+
+
+def _write_svg(args: argparse.Namespace, report) -> None:
+    from irscope.render.dot import RenderError
+
+    if args.computation and args.computation not in report.module.computations:
+        raise UserError(f"no computation {args.computation!r} in {report.module.name}")
+    try:
+        from irscope.render.dot import render_svg
+
+        svg = render_svg(report.graph(args.computation), color_by=args.color_by, expand=args.expand)
+    except RenderError as e:
+        raise UserError(str(e)) from None
+    write_atomic(args.svg, svg)
+    progress(f"wrote {args.svg} ({os.path.getsize(args.svg):,} bytes)" if args.svg != "-" else "")

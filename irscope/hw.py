@@ -1,0 +1,349 @@
+"""The hardware table: peak FLOP/s per dtype, memory bandwidth and capacity of the chips irscope knows.
+
+Every number carries its source (`Chip.sources`, field -> where it comes from). Peaks are *dense*
+(no 2:4 structured sparsity): NVIDIA's datasheets print the tensor-core figures "with sparsity", and
+this table halves them. The local CPU (`cpu`) is not in the table: its figures are measured once by
+`irscope.measure.probe` and cached, and `get_chip("cpu")` builds a `Chip` from that measurement.
+
+Two conventions matter when reading the numbers:
+
+- `peak_flops["f32"]` is the plain (non-tensor-core) FP32 rate on GPUs; `"tf32"` is its own key.
+  XLA:GPU runs an f32 dot at JAX's default precision on TF32 tensor cores, so a caller that knows a
+  kernel is such a dot should ask for `"tf32"`; elementwise f32 work runs at the `"f32"` rate.
+- A dtype without a published figure falls back along a fixed chain (`FALLBACKS`), for example f32 ->
+  bf16 on a TPU, whose matrix units run an f32 dot at default precision as one bf16 pass.
+  `peak_dtype_for` says which key was used, and `irscope.passes.roofline` records it.
+
+Not handled yet: clock throttling (all figures are boost-clock peaks), per-unit ceilings (a GPU's
+SFU or a TPU's vector unit), interconnect bandwidth, and memory tiers other than the main one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from irscope.ir.hlo import DTYPE_BYTES
+
+if TYPE_CHECKING:
+    from irscope.measure.probe import ProbeResult
+
+GIB = 2**30
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One chip's roofline ceilings, each with its source."""
+
+    name: str
+    """Canonical lower-case key (`h100`, `tpu-v5e`, `cpu`); `get_chip` accepts it and its aliases."""
+    vendor: str
+    """Maker, as the datasheet names it (`NVIDIA`, `Google`, `AMD`, ...)."""
+    peak_flops: Mapping[str, float]
+    """Dense peak FLOP/s (OP/s for integers) per dtype key: HLO names (`f32`, `bf16`, `s8`, ...) plus `tf32`
+    and `f8`. Only figures with a source; other dtypes fall back (see `FALLBACKS`)."""
+    mem_bandwidth: float
+    """Main-memory (HBM / DRAM) bandwidth, bytes/s."""
+    mem_capacity: float
+    """Main-memory capacity, bytes."""
+    sources: Mapping[str, str]
+    """Where each number comes from: `peak_flops.<dtype>`, `mem_bandwidth`, `mem_capacity` -> source."""
+    notes: str = ""
+    """Caveats: which unit a figure is for (tensor core or not), unit conventions, fallbacks."""
+    product: str = ""
+    """Full product name (`NVIDIA H100 SXM5 80GB`), for tables."""
+
+    def __post_init__(self) -> None:
+        # Freeze the mappings so a Chip is a value, and check the table's one invariant:
+        # no number without a source.
+        object.__setattr__(self, "peak_flops", MappingProxyType(dict(self.peak_flops)))
+        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+        if not self.peak_flops:
+            raise ValueError(f"chip {self.name!r} has no peak FLOP/s figure")
+        if not any(k in self.peak_flops for k in _LAST_RESORT):
+            raise ValueError(f"chip {self.name!r} needs an f32 or bf16 peak (the fallback of last resort)")
+        for key, value in self.peak_flops.items():
+            if not value > 0:
+                raise ValueError(f"chip {self.name!r}: peak_flops[{key!r}] must be > 0, got {value!r}")
+        for value, what in ((self.mem_bandwidth, "mem_bandwidth"), (self.mem_capacity, "mem_capacity")):
+            if not value > 0:
+                raise ValueError(f"chip {self.name!r}: {what} must be > 0, got {value!r}")
+        missing = [k for k in self.source_keys() if not self.sources.get(k)]
+        if missing:
+            raise ValueError(f"chip {self.name!r}: no source for {', '.join(missing)}")
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def source_keys(self) -> tuple[str, ...]:
+        """The `sources` keys this chip's numbers need."""
+        return (*(f"peak_flops.{k}" for k in self.peak_flops), "mem_bandwidth", "mem_capacity")
+
+    def to_json(self) -> dict[str, object]:
+        """Plain-JSON form (the `irscope hw --json` chip entry)."""
+        return {
+            "name": self.name,
+            "product": self.product,
+            "vendor": self.vendor,
+            "peak_flops": dict(self.peak_flops),
+            "mem_bandwidth": self.mem_bandwidth,
+            "mem_capacity": self.mem_capacity,
+            "ridge_point_f32": ridge_point(self, "f32"),
+            "ridge_point_f32_uses": peak_dtype_for(self, "f32"),
+            "sources": dict(self.sources),
+            "notes": self.notes,
+        }
+
+
+# Fallback chains: for a dtype, the peak_flops keys to try, in order. Every chain ends in f32 then bf16
+# (every chip has one of those, checked by Chip), so any known dtype gets a number; `peak_dtype_for`
+# tells which one. Why each step:
+# - 16-bit floats: bf16 and f16 run at the same rate on every chip here.
+# - fp8: where there is no fp8 unit (A100, TPU v5e, CPU), XLA upcasts to a 16-bit type.
+# - sub-byte and unsigned 8-bit integers: the int8 unit (conservative for int4, which some chips run at 2x).
+# - complex: the rate of its real component type.
+# - f32 with no f32 figure (TPU): XLA:TPU runs an f32 dot at default precision as one bf16 MXU pass;
+#   Precision.HIGHEST takes several passes, so this is an upper bound.
+# - other integers and pred: no chip publishes a rate; the f32 vector rate is the nearest published one.
+_LAST_RESORT = ("f32", "bf16")
+_F8 = tuple(d for d in DTYPE_BYTES if d.startswith(("f8", "f6", "f4")))
+_INT8 = ("s8", "u8", "s4", "u4", "s2", "u2", "s1", "u1")
+FALLBACKS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "f64": ("f64", *_LAST_RESORT),
+    "c128": ("f64", *_LAST_RESORT),
+    "c64": _LAST_RESORT,
+    "tf32": ("tf32", *_LAST_RESORT),
+    "bf16": ("bf16", "f16", "f32"),
+    "f16": ("f16", "bf16", "f32"),
+    "f8": ("f8", "bf16", "f16", "f32"),
+    **{d: ("f8", "bf16", "f16", "f32") for d in _F8},
+    **{d: ("s8", *_LAST_RESORT) for d in _INT8},
+})
+
+
+def peak_dtype_for(chip: Chip, dtype: str) -> str:
+    """The `chip.peak_flops` key that `peak_flops_for(chip, dtype)` uses (`dtype` itself when published).
+
+    Raises `ValueError` for a name that is neither an HLO element type nor `tf32`/`f8`.
+    """
+    if dtype in chip.peak_flops:
+        return dtype
+    if dtype not in DTYPE_BYTES and dtype not in FALLBACKS:
+        raise ValueError(f"unknown dtype: {dtype!r}; expected an HLO element type such as f32, bf16, s8")
+    for key in FALLBACKS.get(dtype, _LAST_RESORT):
+        if key in chip.peak_flops:
+            return key
+    raise AssertionError(f"chip {chip.name!r} has neither f32 nor bf16")  # Chip.__post_init__ forbids it
+
+
+def peak_flops_for(chip: Chip, dtype: str) -> float:
+    """Peak FLOP/s of `chip` for HLO element type `dtype`, falling back as `FALLBACKS` documents."""
+    return chip.peak_flops[peak_dtype_for(chip, dtype)]
+
+
+def ridge_point(chip: Chip, dtype: str = "f32") -> float:
+    """FLOP per byte at which `chip` turns from memory- to compute-bound for `dtype`."""
+    return peak_flops_for(chip, dtype) / chip.mem_bandwidth
+
+
+# --- The table -------------------------------------------------------------------------------------
+
+_H100_DS = "NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column"
+_H200_DS = "NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column"
+_A100_DS = "NVIDIA A100 Tensor Core GPU datasheet, A100 80GB SXM column"
+_TPU_DOC = "Google Cloud TPU documentation, 'TPU v5e' page (cloud.google.com/tpu/docs/v5e), key chip specifications"
+_HALVED = "; the datasheet's figure is with 2:4 sparsity, halved here for dense"
+_GIB = " (vendor 'GB' of HBM read as GiB: HBM stacks are binary-sized, and the driver exposes about that many GiB)"
+
+# Hopper: H100 SXM5 and H200 SXM have the same GH100 compute and clocks; only the memory differs.
+# Literals, not products, so each figure is exactly the decimal number written (sparse / 2 for dense).
+_HOPPER_FLOPS = {
+    "f64": 34e12, "f32": 67e12, "tf32": 494.5e12, "bf16": 989.5e12, "f16": 989.5e12, "f8": 1979e12, "s8": 1979e12,
+}
+
+
+def _hopper_sources(sheet: str) -> dict[str, str]:
+    return {
+        "peak_flops.f64": f"{sheet}: FP64 34 TFLOPS (non-tensor-core)",
+        "peak_flops.f32": f"{sheet}: FP32 67 TFLOPS (non-tensor-core)",
+        "peak_flops.tf32": f"{sheet}: TF32 Tensor Core 989 TFLOPS{_HALVED}",
+        "peak_flops.bf16": f"{sheet}: BFLOAT16 Tensor Core 1,979 TFLOPS{_HALVED}",
+        "peak_flops.f16": f"{sheet}: FP16 Tensor Core 1,979 TFLOPS{_HALVED}",
+        "peak_flops.f8": f"{sheet}: FP8 Tensor Core 3,958 TFLOPS{_HALVED}",
+        "peak_flops.s8": f"{sheet}: INT8 Tensor Core 3,958 TOPS{_HALVED}",
+    }
+
+
+_HOPPER_NOTES = (
+    "f32 is the non-tensor-core FP32 rate (67 TFLOP/s); 'tf32' is the TF32 tensor-core rate (494.5 dense), "
+    "which is what XLA:GPU uses for an f32 dot at JAX's default precision. f64 is the non-tensor-core "
+    "rate; the FP64 tensor cores reach 67 TFLOP/s on DGEMM-like work. All tensor-core figures are "
+    "dense (datasheet sparse figures halved); the H100 architecture whitepaper lists the same dense "
+    "peaks unrounded (494.7 / 989.4 / 1978.9). Boost-clock peaks at 700 W."
+)
+
+_CHIPS: dict[str, Chip] = {
+    c.name: c for c in (
+        Chip(
+            name="h100",
+            product="NVIDIA H100 SXM5 80GB",
+            vendor="NVIDIA",
+            peak_flops=_HOPPER_FLOPS,
+            mem_bandwidth=3.35e12,
+            mem_capacity=80 * GIB,
+            sources={
+                **_hopper_sources(_H100_DS),
+                "mem_bandwidth": f"{_H100_DS}: GPU memory bandwidth 3.35TB/s (HBM3)",
+                "mem_capacity": f"{_H100_DS}: GPU memory 80GB{_GIB}",
+            },
+            notes=_HOPPER_NOTES,
+        ),
+        Chip(
+            name="h200",
+            product="NVIDIA H200 SXM 141GB",
+            vendor="NVIDIA",
+            peak_flops=_HOPPER_FLOPS,
+            mem_bandwidth=4.8e12,
+            mem_capacity=141 * GIB,
+            sources={
+                **_hopper_sources(_H200_DS),
+                "mem_bandwidth": f"{_H200_DS}: GPU memory bandwidth 4.8TB/s (HBM3e)",
+                "mem_capacity": f"{_H200_DS}: GPU memory 141GB{_GIB}",
+            },
+            notes="Same GH100 compute as the H100 SXM5; only memory differs. " + _HOPPER_NOTES,
+        ),
+        Chip(
+            name="a100",
+            product="NVIDIA A100 SXM4 80GB",
+            vendor="NVIDIA",
+            peak_flops={
+                "f64": 9.7e12, "f32": 19.5e12, "tf32": 156e12, "bf16": 312e12, "f16": 312e12, "s8": 624e12,
+            },
+            mem_bandwidth=2.039e12,
+            mem_capacity=80 * GIB,
+            sources={
+                "peak_flops.f64": f"{_A100_DS}: FP64 9.7 TFLOPS (non-tensor-core)",
+                "peak_flops.f32": f"{_A100_DS}: FP32 19.5 TFLOPS (non-tensor-core)",
+                "peak_flops.tf32": f"{_A100_DS}: Tensor Float 32 (TF32) 156 TFLOPS (dense; 312 with sparsity)",
+                "peak_flops.bf16": f"{_A100_DS}: BFLOAT16 Tensor Core 312 TFLOPS (dense; 624 with sparsity)",
+                "peak_flops.f16": f"{_A100_DS}: FP16 Tensor Core 312 TFLOPS (dense; 624 with sparsity)",
+                "peak_flops.s8": f"{_A100_DS}: INT8 Tensor Core 624 TOPS (dense; 1,248 with sparsity)",
+                "mem_bandwidth": f"{_A100_DS}: GPU memory bandwidth 2,039GB/s (HBM2e)",
+                "mem_capacity": f"{_A100_DS}: GPU memory 80GB HBM2e{_GIB}",
+            },
+            notes=(
+                "f32 is the non-tensor-core FP32 rate (19.5 TFLOP/s); 'tf32' is the TF32 tensor-core rate "
+                "(156 dense), which XLA:GPU uses for an f32 dot at JAX's default precision. f64 is the "
+                "non-tensor-core rate; FP64 tensor cores reach 19.5 TFLOP/s. No FP8 units: f8 types fall "
+                "back to bf16. Dense figures (the datasheet prints dense and sparse side by side)."
+            ),
+        ),
+        Chip(
+            name="tpu-v5e",
+            product="Google Cloud TPU v5e (per chip)",
+            vendor="Google",
+            peak_flops={"bf16": 197e12, "s8": 393e12},
+            mem_bandwidth=819e9,
+            mem_capacity=16 * GIB,
+            sources={
+                "peak_flops.bf16": f"{_TPU_DOC}: peak compute per chip (bf16) 197 TFLOPs",
+                "peak_flops.s8": (
+                    f"{_TPU_DOC}: peak compute per chip (Int8) 393 TOPs (JAX's "
+                    "pallas/mosaic/tpu_info.py has 3.94e14, i.e. 2 x bf16)"
+                ),
+                "mem_bandwidth": f"{_TPU_DOC}: HBM2 capacity and bandwidth '16 GB, 819 GBps'",
+                "mem_capacity": (
+                    f"{_TPU_DOC}: HBM2 16 GB; JAX's pallas/mosaic/tpu_info.py gives 17.2e9 bytes, i.e. 16 GiB"
+                ),
+            },
+            notes=(
+                "One TensorCore per chip (4 MXUs, a vector unit, a scalar unit). Google publishes no f32 "
+                "figure: XLA:TPU runs an f32 dot at default precision as one bf16 MXU pass, so f32 falls "
+                "back to the bf16 peak (an upper bound: Precision.HIGH/HIGHEST take several passes, and "
+                "elementwise f32 runs on the much slower vector unit). A later revision of Google's page "
+                "prints the bandwidth as '800 GiBps'; 819 GB/s is the figure JAX's tpu_info also uses (8.2e11)."
+            ),
+        ),
+    )
+}
+
+ALIASES: Mapping[str, str] = MappingProxyType({
+    "h100-sxm": "h100", "h100-sxm5": "h100", "h100sxm": "h100", "nvidia-h100": "h100",
+    "h200-sxm": "h200", "nvidia-h200": "h200",
+    "a100-sxm": "a100", "a100-sxm4": "a100", "a100-80gb": "a100", "nvidia-a100": "a100",
+    "v5e": "tpu-v5e", "tpuv5e": "tpu-v5e", "tpu_v5e": "tpu-v5e", "v5litepod": "tpu-v5e", "tpu-v5-lite": "tpu-v5e",
+    "local": "cpu", "host": "cpu",
+})
+
+
+def list_chips() -> tuple[str, ...]:
+    """Canonical names of every known chip, `cpu` last. Cheap: does not run the CPU probe."""
+    return (*_CHIPS, "cpu")
+
+
+def get_chip(name: str, *, progress: Callable[[str], None] | None = None) -> Chip:
+    """The chip called `name` (case-insensitive; aliases such as `h100-sxm` and `v5e` work).
+
+    `cpu` is this machine, built from the cached probe result; if there is none, the probe runs
+    (a few seconds), reporting through `progress`. Unknown names raise `ValueError` listing the known ones.
+    """
+    key = canonical_name(name)
+    if key == "cpu":
+        from irscope.measure import probe  # deferred: the probe needs jax, the static table does not
+
+        return cpu_chip(probe.load_or_measure(progress=progress))
+    return _CHIPS[key]
+
+
+def canonical_name(name: str) -> str:
+    """The canonical name for `name` or one of its aliases (case-insensitive); `ValueError` if unknown.
+
+    Cheap: never runs the CPU probe.
+    """
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in list_chips():
+        raise ValueError(f"unknown chip: {name!r}; known: {', '.join(list_chips())}")
+    return key
+
+
+def cpu_chip(result: ProbeResult) -> Chip:
+    """The `cpu` Chip from a probe measurement: memory bandwidth is the triad figure, peaks the matmuls."""
+    date = result.measured_at[:10]
+    how = f"measured by irscope's probe on {date} ({result.cpu_model}, {result.cores} cores, jax {result.jax_version})"
+    cfg = result.config
+    peak_flops = {"f32": result.matmul_flops_f32}
+    sources = {
+        "peak_flops.f32": (
+            f"{how}: jax.jit f32 {cfg.matmul_n}x{cfg.matmul_n} matmul on XLA:CPU, best of {cfg.matmul_repeats}"
+        ),
+        "mem_bandwidth": (
+            f"{how}: STREAM-like triad a = b + s*c, numpy, {result.threads} threads, "
+            f"3 x {cfg.array_bytes / 2**20:.0f} MiB arrays, best of {cfg.bw_repeats}"
+        ),
+        "mem_capacity": "total RAM from os.sysconf (SC_PHYS_PAGES x SC_PAGE_SIZE)",
+    }
+    if result.matmul_flops_f64 is not None:
+        peak_flops["f64"] = result.matmul_flops_f64
+        sources["peak_flops.f64"] = (
+            f"{how}: jax.jit f64 {cfg.matmul_n_f64}x{cfg.matmul_n_f64} matmul on XLA:CPU, "
+            f"best of {cfg.matmul_repeats}"
+        )
+    return Chip(
+        name="cpu",
+        product=f"{result.cpu_model} ({result.cores} cores)",
+        vendor=result.vendor,
+        peak_flops=peak_flops,
+        mem_bandwidth=result.triad_bw,
+        mem_capacity=float(result.mem_total),
+        sources=sources,
+        notes=(
+            "Measured, not datasheet: the FLOP/s are what XLA:CPU reaches on a large matmul (not the "
+            "cores' theoretical FMA peak), and the bandwidth is a multi-threaded numpy triad. XLA:CPU's "
+            f"own fused triad reached {result.triad_bw_xla / 1e9:.1f} GB/s. Other float types fall back "
+            "to f32 (XLA:CPU upcasts bf16/f16 dots to f32 on CPUs without native bf16 units)."
+        ),
+    )
+

@@ -1,0 +1,123 @@
+"""The kernel graph: one computation's kernels as a networkx graph, the view rendering and diff use.
+
+A node is a kernel launch (an XLA fusion or unfused instruction; later a TFLite operator), a module
+input (`parameter`), a constant, or a control-flow instruction (`control`: a while, conditional or
+call, standing for the kernels it runs). An edge is a tensor from its producer to a consumer, with
+its shape, dtype and bytes. Edges look through instructions that launch nothing: a
+get-tuple-element of a multi-output fusion is an edge from that fusion, a bitcast is an edge from
+what it bitcasts, and a tuple fans out into one edge per element.
+
+The graph is built from the IR and the passes' results; it is never the source of truth.
+
+Node attributes: kind, opcode, ops, op_name, shape, bytes_read, bytes_written, flops,
+transcendentals, intensity, bound, time_at_peak_s, fused (the fused computation's instructions as
+dicts of name/opcode/operands/shape). Edge attributes: shape, dtype, bytes, operand_index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import networkx as nx
+
+from irscope.ir.hlo import Computation, Instruction, Module, Shape
+from irscope.passes.fusion import CONTROL, NO_LAUNCH, Kernel
+
+# Opcodes an edge looks through to find the real producer.
+_TRANSPARENT = frozenset({"get-tuple-element", "bitcast", "tuple", "opt-barrier", "domain"})
+
+
+def _fused_ops(module: Module, kernel: Kernel) -> list[dict[str, Any]]:
+    if kernel.fused_computation is None:
+        return []
+    fused = module.computations[kernel.fused_computation]
+    return [
+        {"name": i.name, "opcode": i.opcode, "operands": list(i.operands), "shape": i.shape.short()}
+        for i in fused.instructions
+    ]
+
+
+def build_kernel_graph(
+    module: Module,
+    kernels: list[Kernel],
+    node_data: Callable[[Kernel], Mapping[str, Any]] | None = None,
+    computation: str | None = None,
+) -> nx.MultiDiGraph:
+    """The kernel graph of one computation (the entry by default).
+
+    Arguments:
+        module: the parsed module.
+        kernels: `find_kernels(module)`; only those of `computation` become nodes.
+        node_data: extra attributes per kernel (costs, roofline placement), merged into its node.
+        computation: the computation to draw.
+    """
+    comp = module.computations[computation or module.entry_name]
+    graph = nx.MultiDiGraph(module=module.name, computation=comp.name)
+    mine = {k.name: k for k in kernels if k.computation == comp.name}
+    by_name = comp.by_name
+    for inst in comp.instructions:
+        node = _node(module, comp, inst, mine, node_data)
+        if node is not None:
+            graph.add_node(inst.name, **node)
+    for inst in comp.instructions:
+        if inst.name not in graph:
+            continue
+        for index, operand in enumerate(inst.operands):
+            for source, shape in _sources(by_name, operand):
+                if source not in graph:
+                    graph.add_node(source, **_plain_node(by_name[source]))
+                graph.add_edge(source, inst.name, shape=shape.short(), dtype=shape.dtype,
+                               bytes=shape.byte_size, operand_index=index)
+    return graph
+
+
+def _node(module: Module, comp: Computation, inst: Instruction, kernels: Mapping[str, Kernel],
+          node_data: Callable[[Kernel], Mapping[str, Any]] | None) -> dict[str, Any] | None:
+    kernel = kernels.get(inst.name)
+    if kernel is not None:
+        node = {
+            "kind": kernel.kind, "opcode": kernel.opcode, "ops": list(kernel.ops), "op_name": kernel.op_name,
+            "shape": inst.shape.short(), "fused": _fused_ops(module, kernel),
+            "bytes_read": 0.0, "bytes_written": 0.0, "flops": 0.0, "transcendentals": 0.0,
+            "intensity": None, "bound": None, "time_at_peak_s": None,
+        }
+        if node_data is not None:
+            node.update(node_data(kernel))
+        return node
+    if inst.opcode in CONTROL:
+        return {**_plain_node(inst), "kind": "control", "ops": [inst.opcode], "called": list(inst.called)}
+    if inst.is_root and inst.opcode in NO_LAUNCH and inst.opcode != "parameter":
+        return None
+    return None
+
+
+def _plain_node(inst: Instruction) -> dict[str, Any]:
+    kind = {"parameter": "parameter", "constant": "constant"}.get(inst.opcode, "op")
+    return {
+        "kind": kind, "opcode": inst.opcode, "ops": [inst.opcode], "op_name": inst.op_name,
+        "shape": inst.shape.short(), "fused": [], "bytes_read": 0.0, "bytes_written": 0.0, "flops": 0.0,
+        "transcendentals": 0.0, "intensity": None, "bound": None, "time_at_peak_s": None,
+    }
+
+
+def _sources(by_name: Mapping[str, Instruction], name: str) -> list[tuple[str, Shape]]:
+    """(producer, shape) pairs behind an operand, looking through tuples, GTEs and bitcasts."""
+    inst = by_name[name]
+    if inst.opcode not in _TRANSPARENT:
+        return [(name, inst.shape)]
+    if inst.opcode == "tuple":
+        out: list[tuple[str, Shape]] = []
+        for operand in inst.operands:
+            out.extend(_sources(by_name, operand))
+        return out
+    if inst.opcode == "get-tuple-element":
+        producer = by_name[inst.operands[0]]
+        if producer.opcode == "tuple":
+            index = int(inst.attrs.get("index", "0"))
+            return _sources(by_name, producer.operands[index])
+        if producer.opcode in _TRANSPARENT:
+            return [(src, inst.shape) for src, _ in _sources(by_name, producer.name)]
+        return [(producer.name, inst.shape)]
+    # bitcast, opt-barrier, domain: the data is the operand's
+    return [(src, inst.shape) for src, _ in _sources(by_name, inst.operands[0])] if inst.operands else []

@@ -1,0 +1,206 @@
+"""The HLO report: kernels, their cost and roofline placement, and the module's totals, as one value.
+
+`analyze(module, chip)` runs the passes (fusion groups, cost, roofline) and returns a frozen
+`HloReport`. The CLI prints it (`to_text`), writes it (`to_json`, the `irscope.hlo-report/1`
+contract of DESIGN.md), draws it (`svg`), and a notebook displays it (`_repr_html_`): all read the
+same object.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from irscope.hw import Chip
+from irscope.ir.hlo import Module
+from irscope.ir.kernel_graph import build_kernel_graph
+from irscope.passes.cost import Cost, ModuleCost, module_cost
+from irscope.passes.fusion import Kernel, find_kernels
+from irscope.passes.roofline import RooflinePoint, place
+
+SCHEMA = "irscope.hlo-report/1"
+
+# Opcodes whose input dtype sets the compute roof (a bf16 dot runs on the bf16 units).
+_MATMUL = frozenset({"dot", "convolution", "ragged-dot"})
+
+
+@dataclass(frozen=True, slots=True)
+class KernelRow:
+    """One kernel of the report: what it is, what it costs, where it sits on the roofline."""
+
+    kernel: Kernel
+    cost: Cost
+    """XLA's convention (a kernel inside a loop: one iteration)."""
+    roofline: RooflinePoint
+    dtype: str
+    """The dtype whose peak applies (a matmul's input type, else the output's)."""
+    trip_count: int | None
+    """How many times the kernel runs per call of the module: the product of the trip counts of the
+    loops around it (None when one is unknown)."""
+    measured_s: float | None = None
+    """Measured time per run, when a profile was matched to it."""
+
+    @property
+    def name(self) -> str:
+        return self.kernel.qualified_name
+
+    def to_json(self) -> dict[str, Any]:
+        k, c, r = self.kernel, self.cost, self.roofline
+        return {
+            "name": self.name,
+            "kind": k.kind,
+            "opcode": k.opcode,
+            "ops": list(k.ops),
+            "computation": k.computation,
+            "roots": list(k.roots),
+            "inputs": [{"name": t.name, "shape": str(t.shape.short()), "bytes": t.bytes} for t in k.inputs],
+            "outputs": [{"shape": t.shape.short(), "bytes": t.bytes} for t in k.outputs],
+            "op_name": k.op_name,
+            "bytes_read": c.bytes_read,
+            "bytes_written": c.bytes_written,
+            "flops": c.flops,
+            "transcendentals": c.transcendentals,
+            "intensity": _finite(r.intensity),
+            "bound": r.bound,
+            "dtype": self.dtype,
+            "time_at_peak_s": r.time_at_peak_s,
+            "trip_count": self.trip_count,
+            "measured_s": self.measured_s,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class HloReport:
+    """Everything `python -m inspect.hlo` says about one module."""
+
+    module: Module
+    chip: Chip
+    rows: tuple[KernelRow, ...]
+    cost: ModuleCost
+    stage: str = "optimized"
+    """`optimized` (after XLA's passes) or `hlo` (before): a pre-optimization module is unfused."""
+    xla_cost: Mapping[str, float] | None = None
+    """XLA's own `cost_analysis()` of the compiled module, when irscope compiled it."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Provenance notes (the function, its argument shapes, compile time...)."""
+
+    @property
+    def totals(self) -> Cost:
+        return self.cost.totals
+
+    @property
+    def time_at_peak_s(self) -> float:
+        """Sum of the kernels' times at peak, each loop body counted by its known trip count."""
+        return sum(r.roofline.time_at_peak_s * (r.trip_count or 1) for r in self.rows)
+
+    def graph(self, computation: str | None = None) -> nx.MultiDiGraph:
+        """The kernel graph of one computation (the entry by default), with costs on the nodes."""
+        by_kernel = {id(r.kernel): r for r in self.rows}
+
+        def data(kernel: Kernel) -> dict[str, Any]:
+            row = by_kernel[id(kernel)]
+            j = row.to_json()
+            return {k: j[k] for k in ("bytes_read", "bytes_written", "flops", "transcendentals", "intensity",
+                                      "bound", "time_at_peak_s", "dtype")}
+
+        return build_kernel_graph(self.module, [r.kernel for r in self.rows], data, computation)
+
+    def to_json(self) -> dict[str, Any]:
+        t = self.cost
+        return {
+            "schema": SCHEMA,
+            "module": self.module.name,
+            "source": self.module.source,
+            "stage": self.stage,
+            "chip": self.chip.name,
+            "kernels": [r.to_json() for r in self.rows],
+            "totals": {
+                "bytes_accessed": t.totals.bytes_accessed,
+                "flops": t.totals.flops,
+                "transcendentals": t.totals.transcendentals,
+                "unfused_bytes_accessed": t.unfused_bytes_accessed,
+                "fusion_saved_fraction": t.fusion_saved_fraction,
+                "time_at_peak_s": self.time_at_peak_s,
+                "kernels": len(self.rows),
+                "instructions": self.module.instruction_count,
+            },
+            "with_trip_counts": {
+                "provenance": "estimated",
+                "bytes_accessed": t.totals_with_trip_counts.bytes_accessed,
+                "flops": t.totals_with_trip_counts.flops,
+                "transcendentals": t.totals_with_trip_counts.transcendentals,
+                "trip_counts": dict(t.trip_counts),
+            },
+            "xla_cost_analysis": dict(self.xla_cost) if self.xla_cost is not None else None,
+            "measured": None,
+            "provenance": {
+                "totals": "xla", "unfused_bytes_accessed": "estimated", "roofline": "estimated",
+                **({"chip": "measured"} if self.chip.name == "cpu" else {}),
+            },
+            **({"extra": dict(self.extra)} if self.extra else {}),
+        }
+
+    def to_text(self, *, max_rows: int | None = None) -> str:
+        from irscope.render.table import report_table
+
+        return report_table(self, max_rows=max_rows)
+
+    def svg(self, **kwargs: Any) -> str:
+        from irscope.render.dot import render_svg
+
+        return render_svg(self.graph(), **kwargs)
+
+    def _repr_html_(self) -> str:
+        from irscope.render.table import report_html
+
+        return report_html(self)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def kernel_dtype(module: Module, kernel: Kernel) -> str:
+    """The dtype whose peak FLOP/s bounds a kernel: a matmul's input type, else its first output's."""
+    comp = module.computations[kernel.fused_computation] if kernel.fused_computation else None
+    insts = comp.instructions if comp is not None else (kernel.instruction,)
+    holder = comp if comp is not None else module.computations[kernel.computation]
+    for inst in insts:
+        if inst.opcode in _MATMUL and inst.operands:
+            return holder.by_name[inst.operands[0]].shape.dtype
+    for _, leaf in kernel.instruction.shape.leaves():
+        return leaf.dtype
+    return "f32"
+
+
+def _trip_count(module: Module, kernel: Kernel, trips: Mapping[str, int | None]) -> int | None:
+    count = 1
+    for name in kernel.path:
+        if name in trips:
+            n = trips[name]
+            if n is None:
+                return None
+            count *= n
+    return count
+
+
+def analyze(module: Module, chip: Chip, *, stage: str = "optimized",
+            xla_cost: Mapping[str, float] | None = None, extra: Mapping[str, Any] | None = None) -> HloReport:
+    """Run the passes over a module and place each kernel on `chip`'s roofline."""
+    kernels = find_kernels(module)
+    cost = module_cost(module)
+    rows = []
+    for kernel in kernels:
+        c = cost.per_instruction.get((kernel.computation, kernel.name), Cost())
+        dtype = kernel_dtype(module, kernel)
+        point = place(max(c.flops, 0.0), max(c.bytes_accessed, 0.0), chip, dtype)
+        rows.append(KernelRow(kernel, c, point, dtype, _trip_count(module, kernel, cost.trip_counts)))
+    return HloReport(module, chip, tuple(rows), cost, stage, xla_cost, dict(extra or {}))

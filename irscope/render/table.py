@@ -1,0 +1,125 @@
+"""Text and HTML tables of an HLO report: one row per kernel in execution order, then the totals."""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from irscope.passes.report import HloReport, KernelRow
+
+
+def human_bytes(n: float) -> str:
+    """1536 -> '1.5 KiB' (binary units, as memory is sized)."""
+    if n < 0:
+        return "?"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def human_count(n: float) -> str:
+    """2.1e9 -> '2.1G' (decimal units, as FLOPs are counted)."""
+    if n < 0:
+        return "?"
+    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f}{unit}"
+    return f"{n:.0f}"
+
+
+def human_time(s: float | None) -> str:
+    if s is None or not math.isfinite(s):
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.2f} {unit}"
+    return f"{s * 1e9:.1f} ns"
+
+
+def ops_summary(ops: tuple[str, ...] | list[str], limit: int = 4) -> str:
+    """The distinct opcodes of a kernel, most frequent first: 'multiply×3 add tanh +2'."""
+    counts: dict[str, int] = {}
+    for op in ops:
+        if op in ("constant", "bitcast", "broadcast") and len(ops) > 1:
+            continue  # shape plumbing: not what a reader scans for
+        counts[op] = counts.get(op, 0) + 1
+    if not counts:
+        counts = {ops[0]: 1} if ops else {}
+    ordered = sorted(counts.items(), key=lambda kv: -kv[1])
+    parts = [f"{op}×{n}" if n > 1 else op for op, n in ordered[:limit]]
+    if len(ordered) > limit:
+        parts.append(f"+{len(ordered) - limit}")
+    return " ".join(parts)
+
+
+COLUMNS = ("#", "kernel", "kind", "ops", "bytes", "FLOPs", "FLOP/B", "bound", "t@peak")
+
+
+def _row_cells(index: int, row: KernelRow) -> list[str]:
+    r = row.roofline
+    intensity = "-" if not math.isfinite(r.intensity) else f"{r.intensity:.2f}"
+    name = row.name if row.trip_count in (None, 1) else f"{row.name} ×{row.trip_count}"
+    return [str(index), name, row.kernel.kind, ops_summary(row.kernel.ops), human_bytes(row.cost.bytes_accessed),
+            human_count(row.cost.flops), intensity, r.bound, human_time(r.time_at_peak_s)]
+
+
+def report_table(report: HloReport, *, max_rows: int | None = None) -> str:
+    rows = [_row_cells(i, row) for i, row in enumerate(report.rows)]
+    shown = rows if max_rows is None or len(rows) <= max_rows else rows[:max_rows]
+    widths = [len(c) for c in COLUMNS]
+    for cells in shown:
+        widths = [max(w, min(len(c), 48)) for w, c in zip(widths, cells, strict=True)]
+    numeric = {0, 4, 5, 6, 8}
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for k, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            cell = cell if len(cell) <= width else cell[: width - 1] + "…"
+            out.append(cell.rjust(width) if k in numeric else cell.ljust(width))
+        return "  ".join(out).rstrip()
+
+    t = report.cost
+    chip = report.chip
+    lines = [
+        f"module {report.module.name} ({report.stage}, {report.module.instruction_count:,} instructions, "
+        f"{len(report.rows):,} kernels) on {chip.name}: "
+        f"{human_count(chip.peak_flops.get('f32', 0.0))}FLOP/s f32, {human_bytes(chip.mem_bandwidth)}/s",
+        "",
+        line(list(COLUMNS)),
+        line(["-" * w for w in widths]),
+    ]
+    lines += [line(cells) for cells in shown]
+    if len(shown) < len(rows):
+        lines.append(f"... {len(rows) - len(shown):,} more kernels (--json for all)")
+    lines += [
+        "",
+        f"total    {human_bytes(t.totals.bytes_accessed)} accessed, {human_count(t.totals.flops)} FLOPs, "
+        f"{human_count(t.totals.transcendentals)} transcendentals (XLA's cost-analysis conventions)",
+        f"unfused  {human_bytes(t.unfused_bytes_accessed)} if every fused op ran as its own kernel: "
+        f"fusion saved {100 * t.fusion_saved_fraction:.1f}% of memory traffic",
+        f"t@peak   {human_time(report.time_at_peak_s)} (sum over kernels, loops × known trip counts)",
+    ]
+    if t.trip_counts:
+        known = ", ".join(f"{k}×{v if v is not None else '?'}" for k, v in t.trip_counts.items())
+        w = t.totals_with_trip_counts
+        lines.append(f"loops    {known}: with trip counts {human_bytes(w.bytes_accessed)} accessed, "
+                     f"{human_count(w.flops)} FLOPs (irscope's estimate)")
+    return "\n".join(lines)
+
+
+def report_html(report: HloReport, max_rows: int = 200) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    body = []
+    for i, row in enumerate(report.rows[:max_rows]):
+        cells = _row_cells(i, row)
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    more = f"<p>… {len(report.rows) - max_rows} more kernels</p>" if len(report.rows) > max_rows else ""
+    t = report.cost
+    summary = (f"<p><b>{html.escape(report.module.name)}</b> on {html.escape(report.chip.name)}: "
+               f"{human_bytes(t.totals.bytes_accessed)} accessed, {human_count(t.totals.flops)} FLOPs; "
+               f"fusion saved {100 * t.fusion_saved_fraction:.1f}% of memory traffic</p>")
+    return f"<div>{summary}<table><tr>{head}</tr>{''.join(body)}</table>{more}</div>"
