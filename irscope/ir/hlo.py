@@ -55,6 +55,14 @@ class Shape:
     """The rest of the layout after `:` (tiling `T(8,128)`, element size `E(4)`, memory space `S(1)`)."""
     tuple_shapes: tuple[Shape, ...] = ()
     """Element shapes of a tuple."""
+    _elements: int = field(init=False, repr=False, compare=False, default=0)
+    _bytes: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        # Shapes are interned by the parser and asked for their size constantly: compute it once.
+        elements = math.prod(self.dims) if self.is_array else 0
+        object.__setattr__(self, "_elements", elements)
+        object.__setattr__(self, "_bytes", self._byte_size(elements))
 
     @property
     def is_tuple(self) -> bool:
@@ -71,7 +79,7 @@ class Shape:
     @property
     def elements(self) -> int:
         """Number of elements of an array shape (1 for a scalar, 0 for tuples and tokens)."""
-        return math.prod(self.dims) if self.is_array else 0
+        return self._elements
 
     @property
     def element_bits(self) -> int:
@@ -85,14 +93,17 @@ class Shape:
     @property
     def byte_size(self) -> int:
         """Bytes of this shape as XLA:CPU's cost analysis counts them (a tuple: its pointer table)."""
+        return self._bytes
+
+    def _byte_size(self, elements: int) -> int:
         if self.is_tuple:
             return POINTER_BYTES * len(self.tuple_shapes)
         if not self.is_array:
             return 0
         bits = self.element_bits
         if bits % 8:
-            return (self.elements * bits + 7) // 8
-        return self.elements * (bits // 8)
+            return (elements * bits + 7) // 8
+        return elements * (bits // 8)
 
     def leaves(self) -> Iterator[tuple[tuple[int, ...], Shape]]:
         """Every array sub-shape with its index path, depth first (the shape itself for an array)."""
