@@ -229,3 +229,27 @@ def test_layout_of_the_text_does_not_matter(seed):
     for piece in pieces[1:]:
         noisy += rng.choice([" ", "\n    ", " /*index=9*/ ", "  \n\t"]) + piece
     assert differences(irscope_view(parse_module(text)), irscope_view(parse_module(noisy))) == []
+
+
+MESH_GROUPS = """HloModule m, num_partitions=8
+
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT s = f32[] add(a, b)
+}
+
+ENTRY e {
+  p = f32[32]{0} parameter(0)
+  ROOT ar = f32[32]{0} all-reduce(p), channel_id=2, replica_groups=mesh['axis_0'=2,'axis_1'=1,'axis_2'=4] {'axis_0'}, use_global_device_ids=true, to_apply=add
+}
+"""
+
+
+def test_mesh_replica_groups_match_xla():
+    # The newer replica-group form XLA prints for SPMD-partitioned modules.
+    module = parse_module(MESH_GROUPS)
+    root = module.entry.root
+    assert root.attrs["replica_groups"] == "mesh['axis_0'=2,'axis_1'=1,'axis_2'=4]{'axis_0'}"
+    assert root.attrs["use_global_device_ids"] == "true" and root.called == ("add",)
+    assert differences(xla_view(MESH_GROUPS), irscope_view(module)) == []

@@ -56,12 +56,6 @@ def _unquote(text: str) -> str:
 _METADATA_ITEM = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s}]*)')
 
 
-def metadata_fields(text: str) -> dict[str, str]:
-    """Every field of a `metadata={...}` value, quoted values unescaped:
-    `metadata_fields('{op_name="a/b" stack_frame_id=1}') == {"op_name": "a/b", "stack_frame_id": "1"}`."""
-    return {m.group(1): _unquote(m.group(2)) for m in _METADATA_ITEM.finditer(text)}
-
-
 def metadata_field(text: str, key: str) -> str | None:
     """One field of a `metadata={...}` value: `metadata_field('{op_name="a/b" source_line=3}', "op_name")`
     is `"a/b"`; None when the field is absent. Quoted values are unescaped."""
@@ -69,14 +63,6 @@ def metadata_field(text: str, key: str) -> str | None:
         if m.group(1) == key:
             return _unquote(m.group(2))
     return None
-
-
-def name_list(text: str) -> tuple[str, ...]:
-    """`"{%a, b.1}"` -> ("a", "b.1"): a list of instruction or computation names, sigils dropped."""
-    body = text.strip()
-    if body.startswith("{") and body.endswith("}"):
-        body = body[1:-1]
-    return tuple(part.strip().lstrip("%") for part in body.split(",") if part.strip())
 
 
 @dataclass(frozen=True, slots=True)

@@ -267,7 +267,7 @@ class _Parser:
         i += 1
         start = i
         # A value is a sequence of items (a word, a string, a bracketed group) joined the ways XLA
-        # joins them: `b01f_01io->b01f`, `[2,4]<=[4,2]T(1,0)`, `mesh[a=2]`. Anything else ends it.
+        # joins them: `b01f_01io->b01f`, `[2,4]<=[4,2]T(1,0)`, `mesh['a'=2,'b'=4] {'a'}`. Anything else ends it.
         i = self.parse_value_item(i)
         while i < len(toks):
             t = toks[i]
@@ -277,6 +277,8 @@ class _Parser:
                 i = self.skip_balanced(i)
             elif _is_word(t) and toks[i - 1] in (")", "]") and self.tok(i + 1) in ("(", "["):
                 i = self.skip_balanced(i + 1)
+            elif t == "{" and i == start + 1 and toks[start][-1] == "]" and _is_word(toks[start]):
+                i = self.skip_balanced(i)  # replica_groups=mesh['x'=2,'y'=4] {'x'}
             else:
                 break
         return "".join(toks[start:i]), i

@@ -8,9 +8,9 @@ that matter, in one place:
 - Bytes of a shape: an array's bytes (sub-byte types packed only with an `E(n)` layout); a tuple is its
   pointer table, 8 bytes per element; a dynamic shape adds 4 bytes of size metadata per dimension.
 - By default an instruction reads all its operands (a tuple operand: its pointer table) and writes every
-  array of its result; parameters, constants,
-  get-tuple-element, bitcast (and transposes that are bitcasts) cost nothing; a tuple writes its table;
-  slices, dynamic slices, gathers and scatters move only the part they touch.
+  array of its result; parameters, constants, get-tuple-element, bitcast (and transposes that are
+  bitcasts) cost nothing; a tuple writes its table; slices, dynamic slices, gathers and scatters move
+  only the part they touch.
 - Element-wise ops are one FLOP per output element, or one transcendental for exp, log, tanh, ...;
   a dot is 2 FLOPs per multiply-add; a convolution counts only the window positions that land in the
   input; reduce-like ops run their reducer once per combine; sort is n*ceil(log2 n); RNG is one
@@ -29,17 +29,20 @@ Beside XLA's figures, `module_cost` gives irscope's own, labelled `estimated` (s
 loops multiplied by their trip count when it is known (the `known_trip_count` XLA writes into a
 while's backend_config, or a counter compared with a constant), custom calls costed from their shapes
 (operands read once, results written once, no FLOPs), and the unfused traffic: every instruction
-inside every fusion run as its own kernel.
+inside every fusion run as its own kernel (a fusion that only wraps one op counts as itself). Under
+XLA's conventions a gather or scatter inside a multi-op fusion reads its whole operand but alone only
+the part it touches, so for such modules the unfused traffic can come out below the fused.
 
-Not handled yet: async wrappers other than `*-start`/`*-done` pairs (they cost what XLA's defaults
-give), the GPU cost model's extra conventions (`GpuHloCostAnalysis` counts more, e.g. per-operand
-utilisation through fusions), and trip counts of loops whose counter is not a plain scalar integer.
+Not handled yet: the new `scan` opcode (costed by XLA's default rule until XLA gives it one), the
+GPU cost model's extra conventions (`GpuHloCostAnalysis` refines fusion reads and collectives), XLA's
+per-operand keys ('bytes accessed0{}', 'utilization0{}'; only totals and per-instruction reads and
+writes are kept), and trip counts of loops whose counter is not a scalar integer stepped by a constant.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,14 +57,16 @@ ESTIMATED = "estimated"
 
 # Opcodes XLA counts as one transcendental per output element (HloCostAnalysis::HandleElementwiseOp).
 TRANSCENDENTAL = frozenset({
-    "acosh", "erf", "exponential", "log", "logistic", "power", "sqrt", "cbrt", "rsqrt", "tanh",
-    "sine", "cosine", "exponential-minus-one", "log-plus-one", "atan2", "tan",
+    "exponential", "exponential-minus-one", "log", "log-plus-one", "logistic", "power", "sqrt", "cbrt",
+    "rsqrt", "erf", "sine", "cosine", "tan", "tanh", "atan2", "acos", "asin", "acosh", "asinh", "atanh",
+    "cosh", "sinh",
 })
 
 # Opcodes XLA counts as one FLOP per output element (the visitor's element-wise handlers).
 ELEMENTWISE_FLOP = frozenset({
-    "abs", "add", "and", "bitcast-convert", "ceil", "clamp", "clz", "compare", "complex", "convert",
-    "divide", "floor", "imag", "is-finite", "maximum", "minimum", "multiply", "negate", "not", "or",
+    "abs", "add", "and", "bitcast-convert", "ceil", "clamp", "compare", "complex", "convert",
+    "count-leading-zeros", "divide", "floor", "imag", "is-finite", "maximum", "minimum", "mulhi",
+    "multiply", "negate", "not", "or",
     "popcnt", "real", "reduce-precision", "remainder", "round-nearest-afz", "round-nearest-even",
     "select", "shift-left", "shift-right-arithmetic", "shift-right-logical", "sign", "stochastic-convert",
     "subtract", "xor",
@@ -222,10 +227,6 @@ def shape_bytes(shape: Shape) -> int:
     if shape.dynamic and any(shape.dynamic):
         size += DYNAMIC_SIZE_BYTES * shape.rank
     return size
-
-
-def _elements(shape: Shape) -> int:
-    return shape.elements
 
 
 def _first_array(shape: Shape) -> Shape:
@@ -469,24 +470,27 @@ class _Analysis:
 
     # -- instructions ---------------------------------------------------------------------------
     def instruction(self, comp: Computation, inst: Instruction) -> Cost:
+        """One instruction's cost under this analysis' conventions."""
         op = inst.opcode
-        operands = [s.shape for s in comp.operands_of(inst)]
         if op in FREE:
             return ZERO
+        operands = [s.shape for s in comp.operands_of(inst)]
         if op in TRANSCENDENTAL:
             cost = _default_cost(operands, inst.shape) + Cost(transcendentals=inst.shape.elements)
-            return _f32_cost(cost) if self.float32 else cost
-        if op in ELEMENTWISE_FLOP:
+        elif op in ELEMENTWISE_FLOP:
             cost = _default_cost(operands, inst.shape) + Cost(flops=inst.shape.elements)
-            return _f32_cost(cost) if self.float32 else cost
-        handler = _HANDLERS.get(op)
-        cost = handler(self, comp, inst, operands) if handler is not None else _default_cost(operands, inst.shape)
+        elif op in _HANDLERS:
+            cost = _HANDLERS[op](self, comp, inst, operands)
+        else:  # every other opcode: XLA's default, operands read and result written, no FLOPs
+            cost = _default_cost(operands, inst.shape)
         return _f32_cost(cost) if self.float32 else cost
 
-    def reducer_flops(self, inst: Instruction, times: int, computation: str | None = None) -> Cost:
+    def reducer_flops(self, inst: Instruction, times: float, computation: str | None = None) -> Cost:
         """A called scalar computation's FLOPs and transcendentals, times `times` (bytes are not
         copied from sub-computations: KeyToCopyFromSubcomputation)."""
         callee = self.computation_total(computation or inst.called[0])
+        if self.float32:
+            times = _f32(times)  # XLA multiplies a float by the count converted to float
         return Cost(flops=callee.flops * times, transcendentals=callee.transcendentals * times)
 
     # -- fusion -----------------------------------------------------------------------------------
@@ -656,10 +660,12 @@ def _dot(a: _Analysis, comp: Computation, inst: Instruction, ops: list[Shape]) -
 def _ragged_dot(a: _Analysis, comp: Computation, inst: Instruction, ops: list[Shape]) -> Cost:
     contracting = int_list(inst.attrs.get("lhs_contracting_dims", "{}"))
     width = math.prod(ops[0].dims[d] for d in contracting)
-    groups = int_list(inst.attrs.get("rhs_group_dims", "{}"))
-    # XLA drops one result dimension per rhs group dimension, always the leading ones.
-    out = math.prod(inst.shape.dims[len(groups):])
-    return _default_cost(ops, inst.shape) + Cost(flops=FMA_FLOPS * out * width)
+    dims = list(inst.shape.dims)
+    # XLA deletes result dimension i for each i < the number of rhs group dimensions, one after the
+    # other (so the indices shift): it undercounts, and irscope follows.
+    for i in range(len(int_list(inst.attrs.get("rhs_group_dims", "{}")))):
+        del dims[i]
+    return _default_cost(ops, inst.shape) + Cost(flops=FMA_FLOPS * math.prod(dims) * width)
 
 
 def _convolution(a: _Analysis, comp: Computation, inst: Instruction, ops: list[Shape]) -> Cost:
@@ -804,7 +810,7 @@ def _custom_call(a: _Analysis, comp: Computation, inst: Instruction, ops: list[S
     return a.custom_call(comp, inst, ops)
 
 
-_Handler = Any  # Callable[[_Analysis, Computation, Instruction, list[Shape]], Cost]
+_Handler = Callable[[_Analysis, Computation, Instruction, list[Shape]], Cost]
 
 _HANDLERS: dict[str, _Handler] = {
     "dot": _dot,
@@ -850,7 +856,9 @@ _COMPARE_TRIPS = {
     "LE": lambda init, bound, step: -(-(bound + 1 - init) // step) if step > 0 else None,
     "GT": lambda init, bound, step: -(-(init - bound) // -step) if step < 0 else None,
     "GE": lambda init, bound, step: -(-(init - bound + 1) // -step) if step < 0 else None,
-    "NE": lambda init, bound, step: (bound - init) // step if step and (bound - init) % step == 0 else None,
+    "NE": lambda init, bound, step: ((bound - init) // step
+                                     if step and (bound - init) % step == 0 and (bound - init) // step >= 0
+                                     else None),
 }
 _FLIP = {"LT": "GT", "LE": "GE", "GT": "LT", "GE": "LE", "NE": "NE"}
 

@@ -351,9 +351,9 @@ class _Slot:
 
 
 def _scope(op_name: str | None) -> str:
-    if not op_name or "/" not in op_name:
-        return ""
-    return op_name.rsplit("/", 1)[0]
+    """The scope of the first op_name (XLA joins a fusion's several op_names with `;`)."""
+    first = (op_name or "").split(";", 1)[0]
+    return first.rsplit("/", 1)[0] if "/" in first else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,8 +385,8 @@ def find_repeats(graph: nx.MultiDiGraph) -> Repeats:
        joins the first user's repeat (users outside repeats, like the ROOT tuple, do not count) if
        every collapsed repeat has a matching input (so the model's input, used by the first layer
        only, stays outside).
-    4. A repeat's *shape* is the set of its kernels' signatures (scope after the index, kind, fused
-       ops, opcode), each numbered by how many of the same signature came before it. Repeats with the
+    4. A repeat's *shape* is the set of its kernels' signatures (op_names with the repeat's prefix
+       cut out, kind, opcode; not the fused ops, which XLA may vary by layer), each numbered by how many of the same signature came before it. Repeats with the
        most common shape collapse when there are at least two of them: the smallest index is drawn
        and stands for the rest, and the j-th kernel of a signature in repeat i maps to the j-th
        kernel of that signature in the drawn repeat. Repeats of another shape (a first or last layer
@@ -409,7 +409,9 @@ def find_repeats(graph: nx.MultiDiGraph) -> Repeats:
             closing = re.match(r"\)*", scope[m.end(1):])
             tail = closing.group(0) if closing else ""
             template = scope[: m.start(1)] + "#" + tail
-            found.append((template, int(m.group(1)), op_name[m.end(1):]))
+            # What the kernel is inside its repeat: the op_name(s) with this repeat's prefix cut out.
+            prefix = re.escape(scope[: m.end(1)]) + r"(?!\d)"
+            found.append((template, int(m.group(1)), re.sub(prefix, "#", op_name)))
             indices_of[template].add(int(m.group(1)))
         if found:
             candidates[name] = found
@@ -419,7 +421,9 @@ def find_repeats(graph: nx.MultiDiGraph) -> Repeats:
         for template, index, rest in found:
             if len(indices_of[template]) >= 2:
                 attrs = graph.nodes[name]
-                sig = ("kernel", rest, attrs.get("kind"), tuple(attrs.get("ops") or ()), attrs.get("opcode"))
+                # Not the fused ops: XLA may fuse a different number of them in each layer (a gradient
+                # accumulation that grows with depth), and the kernel is still "the same kernel".
+                sig = ("kernel", rest, attrs.get("kind"), attrs.get("opcode"))
                 slot[name] = _Slot(template, index, sig)
                 break
     # 3. Inputs whose users all sit in one repeat join it.

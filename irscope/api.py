@@ -1,0 +1,49 @@
+"""The notebook/CI surface: one call from a function, a text or a file to a report.
+
+    import irscope
+    report = irscope.inspect_jax(mlp, "f32[256,512] f32[512,1024] f32[1024,10]", hw="h100")
+    report                       # in a notebook: the kernel table
+    report.to_json()["totals"]   # the numbers, for CI
+    report.svg()                 # the kernel graph
+
+`inspect_jax` lowers and compiles with XLA for the local backend; `inspect_hlo` reads HLO text (a
+string or a path) written anywhere, by any XLA.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from irscope.hw import get_chip
+from irscope.ir.hlo import Module
+from irscope.ir.hlo_parser import parse_module
+from irscope.passes.report import HloReport, analyze
+
+
+def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str = "cpu",
+                backend: str | None = None) -> HloReport:
+    """Lower `fn` at `args` (arrays, `ShapeDtypeStruct`s or a spec string), compile it with XLA and
+    report on the optimized module, placed on chip `hw`'s roofline."""
+    from irscope.frontends.jax_lower import lower
+
+    lowered = lower(fn, args, backend=backend)
+    module = parse_module(lowered.optimized, f"<{lowered.name} optimized>")
+    return analyze(module, get_chip(hw), xla_cost=dict(lowered.cost),
+                   extra={"backend": lowered.backend, "compile_s": round(lowered.compiled.seconds, 3)})
+
+
+def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu") -> HloReport:
+    """Report on HLO text: a string holding a module, a path to a dump, or an already parsed Module."""
+    if isinstance(text_or_path, Module):
+        module = text_or_path
+    elif isinstance(text_or_path, os.PathLike) or ("\n" not in str(text_or_path) and Path(str(text_or_path)).exists()):
+        path = Path(text_or_path)
+        module = parse_module(path.read_text(), str(path))
+    else:
+        module = parse_module(str(text_or_path))
+    optimized = module.attrs.get("is_scheduled") == "true" or any(
+        i.opcode == "fusion" for i in module.entry.instructions)
+    return analyze(module, get_chip(hw), stage="optimized" if optimized else "hlo")
