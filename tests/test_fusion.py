@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 from jax_programs import texts
 
@@ -85,3 +87,14 @@ def test_every_corpus_module_reports(path):
         for kernel in doc["kernels"]:
             assert kernel["bytes_read"] + kernel["bytes_written"] >= 0 or kernel["kind"] == "custom-call"
         report.graph()  # builds without error
+
+
+def test_async_wrappers_and_command_buffers():
+    # An async-start wrapping a fusion, and a command-buffer computation behind a call: the kernels
+    # inside are what runs; the wrappers launch nothing themselves.
+    module = parse_file(pathlib.Path(__file__).parent / "data" / "async_and_command_buffer.hlo")[0]
+    kernels = find_kernels(module)
+    assert [(k.qualified_name, k.kind, k.ops) for k in kernels] == [
+        ("start/f", "kLoop", ("negate",)),
+        ("cb/g", "kLoop", ("exponential",)),
+    ]

@@ -146,7 +146,7 @@ def _walk(module: Module, comp: Computation, path: tuple[str, ...]) -> Iterator[
     by_name = comp.by_name
     for inst in comp.instructions:
         opcode = inst.opcode
-        if opcode in NO_LAUNCH or opcode.endswith("-done"):
+        if opcode in NO_LAUNCH or opcode.endswith(("-done", "-update")):
             continue
         if opcode in CONTROL or (opcode.endswith("-start") and inst.called and opcode not in COLLECTIVES):
             # The callees' kernels run; the control instruction itself launches nothing.
