@@ -8,11 +8,10 @@ import random
 import jax
 import jax.numpy as jnp
 import pytest
+from conftest import CORPUS, REPO
 
 from irscope.cli.main import main
 from irscope.frontends.stablehlo import write_mlir
-
-from conftest import CORPUS, REPO
 
 KERNEL_KEYS = {"name", "kind", "ops", "bytes_read", "bytes_written", "flops", "transcendentals"}
 TOTAL_KEYS = {"bytes_accessed", "flops", "transcendentals", "unfused_bytes_accessed"}

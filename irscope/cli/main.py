@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from irscope.cli import hlo as hlo_cmd
 from irscope.cli import hw as hw_cmd
-from irscope.cli.common import UserError, OneLineParser
+from irscope.cli.common import OneLineParser, UserError
 
 DESCRIPTION = """\
 irscope makes an ML compiler's decisions visible and measurable: which ops XLA fused into which

@@ -645,7 +645,23 @@ def custom_call_shape_cost(inst: Instruction, operands: list[Shape]) -> Cost:
     once, FLOPs unknown (0)."""
     read = sum(shape_bytes(leaf) for s in operands for _, leaf in s.leaves())
     written = sum(shape_bytes(leaf) for _, leaf in inst.shape.leaves())
-    return Cost(bytes_read=read, bytes_written=written)
+    return Cost(flops=_library_gemm_flops(inst, operands), bytes_read=read, bytes_written=written)
+
+
+def _library_gemm_flops(inst: Instruction, operands: list[Shape]) -> float:
+    """FLOPs of a GEMM library call (cuBLAS/cuBLASLt/hipBLAS custom calls carry their dot dimension
+    numbers in `gemm_backend_config`): 2 * output elements * contracted size; 0 for anything else."""
+    config = inst.attrs.get("backend_config")
+    if not config or "gemm_backend_config" not in config or not operands:
+        return 0.0
+    decoded = backend_config(config)
+    dims = (decoded or {}).get("gemm_backend_config", {}).get("dot_dimension_numbers")
+    if not isinstance(dims, dict):
+        return 0.0
+    lhs = operands[0]
+    width = math.prod(lhs.dims[int(d)] for d in dims.get("lhs_contracting_dimensions", []))
+    result = next((leaf for _, leaf in inst.shape.leaves()), None)  # the matrix; a workspace may follow
+    return float(FMA_FLOPS * (result.elements if result is not None else 0) * width)
 
 
 # -- the per-opcode handlers, each (analysis, computation, instruction, operand shapes) -> Cost ----

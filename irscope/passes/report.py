@@ -8,7 +8,6 @@ same object.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +43,9 @@ class KernelRow:
     loops around it (None when one is unknown)."""
     measured_s: float | None = None
     """Measured time per run, when a profile was matched to it."""
+    provenance: str = "xla"
+    """`xla` (XLA's cost-analysis conventions) or `estimated` (a custom call, which XLA counts as
+    -1 FLOPs and -1 bytes, costed by irscope from its shapes: operands read, results written)."""
 
     @property
     def name(self) -> str:
@@ -71,6 +73,7 @@ class KernelRow:
             "time_at_peak_s": r.time_at_peak_s,
             "trip_count": self.trip_count,
             "measured_s": self.measured_s,
+            "provenance": self.provenance,
         }
 
 
@@ -199,8 +202,13 @@ def analyze(module: Module, chip: Chip, *, stage: str = "optimized",
     cost = module_cost(module)
     rows = []
     for kernel in kernels:
-        c = cost.per_instruction.get((kernel.computation, kernel.name), Cost())
+        key = (kernel.computation, kernel.name)
+        c = cost.per_instruction.get(key, Cost())
+        provenance = "xla"
+        if key in cost.custom_calls:
+            c, provenance = cost.custom_calls[key], "estimated"
         dtype = kernel_dtype(module, kernel)
         point = place(max(c.flops, 0.0), max(c.bytes_accessed, 0.0), chip, dtype)
-        rows.append(KernelRow(kernel, c, point, dtype, _trip_count(module, kernel, cost.trip_counts)))
+        trips = _trip_count(module, kernel, cost.trip_counts)
+        rows.append(KernelRow(kernel, c, point, dtype, trips, provenance=provenance))
     return HloReport(module, chip, tuple(rows), cost, stage, xla_cost, dict(extra or {}))

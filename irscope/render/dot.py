@@ -612,21 +612,20 @@ def build_view(
     def drawn(name: str) -> str:
         return rep.get(name, name)
 
-    # Edges, mapped onto the drawn kernels and merged. Edges from the repeats into one kernel
-    # outside them (every layer's gradient into the ROOT tuple) merge whatever their operand index.
-    merged: dict[tuple[str, str, int, bool], list[Any]] = {}
+    # Edges, mapped onto the drawn kernels; edges between the same two drawn nodes merge (all
+    # repeats' copies of one edge, and one producer feeding several operands of one consumer).
+    merged: dict[tuple[str, str, bool], list[Any]] = {}
     for u, v, data in graph_in.edges(data=True):
         du, dv = drawn(u), drawn(v)
         pu, pv = place.get(u), place.get(v)
         carried = pu is not None and pv is not None and pu[0] == pv[0] and pu[1] != pv[1]
-        operand_index = int(data.get("operand_index", 0))
-        key = (du, dv, -1 if pu is not None and pv is None else operand_index, carried)
+        key = (du, dv, carried)
         if key in merged:
             merged[key][2] += 1
         else:
-            merged[key] = [data, operand_index, 1]
+            merged[key] = [data, int(data.get("operand_index", 0)), 1]
     edges = [DrawEdge(du, dv, _edge_label(data), int(data.get("bytes") or 0), oi, n, carried)
-             for (du, dv, _, carried), (data, oi, n) in merged.items()]
+             for (du, dv, carried), (data, oi, n) in merged.items()]
 
     # Nodes: one per drawn kernel, in graph order.
     palette = _palette(graph_in, color_by)
