@@ -1,6 +1,8 @@
-"""Launcher: ``python -m inspect.hlo TARGET ...`` (see ``irscope hlo --help``)."""
+"""Launcher: ``python -m inspect.hlo ...`` (see ``irscope hlo --help``)."""
+
+import sys
 
 from irscope.cli.main import main
 
 if __name__ == "__main__":
-    raise SystemExit(main(["hlo", *__import__("sys").argv[1:]]))
+    raise SystemExit(main(["hlo", *sys.argv[1:]]))

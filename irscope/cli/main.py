@@ -3,28 +3,29 @@
 Every subcommand follows the same rules (DESIGN.md): human output on stdout, progress and warnings
 on stderr, `--json` output versioned, and a user's mistake (a bad file, flag, function or shape)
 ends with one line on stderr and exit status 2, never a traceback.
+
+A subcommand is a module `irscope.cli.<name>` with `add_parser(subparsers)`, which registers the
+parser and sets `func` (called with the parsed arguments, returning the exit status).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from irscope.cli import hlo as hlo_cmd
-from irscope.cli import hw as hw_cmd
 from irscope.cli.common import OneLineParser, UserError
+
+SUBCOMMANDS = ("hlo", "tflite", "kernels", "diff", "figures", "hw")
 
 DESCRIPTION = """\
 irscope makes an ML compiler's decisions visible and measurable: which ops XLA fused into which
 kernels, the bytes and FLOPs of each, and where each sits on a chip's roofline.
 
-subcommands:
-  hlo     inspect a JAX model.py, an HLO text file or a StableHLO .mlir file
-  hw      the hardware table (peak FLOP/s, bandwidth, sources) and this CPU's measured roofline
-
 Run `irscope SUBCOMMAND --help` for details. From the repository root,
-`python -m inspect.hlo ...` is the same as `irscope hlo ...`.
+`python -m inspect.hlo ...` is the same as `irscope hlo ...` (likewise inspect.tflite,
+inspect.kernels, inspect.diff).
 """
 
 
@@ -32,8 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="irscope", description=DESCRIPTION,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=OneLineParser)
-    hlo_cmd.add_parser(sub)
-    hw_cmd.add_parser(sub)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"irscope.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"irscope.cli.{name}":
+                continue  # not built yet
+            raise
+        module.add_parser(sub)
     return parser
 
 

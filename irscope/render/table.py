@@ -87,7 +87,7 @@ def report_table(report: HloReport, *, max_rows: int | None = None) -> str:
     lines = [
         f"module {report.module.name} ({report.stage}, {report.module.instruction_count:,} instructions, "
         f"{len(report.rows):,} kernels) on {chip.name}: "
-        f"{human_count(chip.peak_flops.get('f32', 0.0))}FLOP/s f32, {chip.mem_bandwidth / 1e9:,.0f} GB/s",
+        f"{human_count(chip.peak_flops.get('f32', 0.0))} FLOP/s f32, {chip.mem_bandwidth / 1e9:,.0f} GB/s",
         "",
         line(list(COLUMNS)),
         line(["-" * w for w in widths]),

@@ -1,0 +1,75 @@
+"""`irscope figures NAME`: regenerate one case study's figures and print its table."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+from irscope.cli.common import UserError, progress, write_atomic
+from irscope.studies import STUDIES
+
+
+def _available() -> dict[str, Any]:
+    found = {}
+    for name in STUDIES:
+        try:
+            found[name] = importlib.import_module(f"irscope.studies.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"irscope.studies.{name}":
+                raise
+    return found
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "figures",
+        help="regenerate a case study's figures and table (fusion, quantization, ...)",
+        description="Run one case study: measure, write its figures, print the table the README quotes.",
+    )
+    parser.add_argument("name", nargs="?", metavar="NAME", help="the study (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the studies")
+    parser.add_argument("--out", metavar="DIR", default="figures", help="where the figures go (default figures/)")
+    parser.add_argument("--quick", action="store_true", help="a tiny sweep (seconds): checks the pipeline, not the numbers")
+    parser.add_argument("--json", metavar="PATH", help="also write the study's summary as JSON (- for stdout)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    columns = list(rows[0])
+    cells = [[_fmt(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return "-" if value is None else str(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    studies = _available()
+    if args.list or args.name is None:
+        for name, module in studies.items():
+            print(f"{name:<14}{module.TITLE}")
+        return 0 if args.list else 2
+    if args.name not in studies:
+        raise UserError(f"unknown study: {args.name!r}; known: {', '.join(studies) or 'none yet'}")
+    out = Path(args.out)
+    summary = studies[args.name].run(out, quick=args.quick, progress=progress)
+    if args.json:
+        write_atomic(args.json, json.dumps(summary, indent=1, default=str) + "\n")
+    if args.json != "-":
+        _print_table(summary.get("table", []))
+        for line in summary.get("notes", []):
+            print(line)
+    return 0
