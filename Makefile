@@ -6,12 +6,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test setup setup-test graphviz bench lint clean
+.PHONY: demo test setup setup-test graphviz chromium bench lint clean
 
 demo: setup graphviz
 	$(PY) -m inspect.hlo examples/mlp.py --svg out/mlp.svg
 
-test: setup-test graphviz
+test: setup-test graphviz chromium
 	$(PY) -m pytest -q
 
 bench: setup-test
@@ -42,6 +42,13 @@ graphviz:
 	  echo "installing Graphviz (dot) with apt-get" >&2; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; }
+
+# Headless Chromium runs the HTML diff page's self-test (tests/test_diff_html.py); about 100 MB, once.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Chromium (headless, for the HTML tests) with apt-get" >&2; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
