@@ -33,7 +33,8 @@ def _fused_ops(module: Module, kernel: Kernel) -> list[dict[str, Any]]:
         return []
     fused = module.computations[kernel.fused_computation]
     return [
-        {"name": i.name, "opcode": i.opcode, "operands": list(i.operands), "shape": i.shape.short()}
+        {"name": i.name, "opcode": i.opcode, "operands": list(i.operands), "shape": i.shape.short(),
+         **({"parameter_number": i.parameter_number} if i.opcode == "parameter" else {})}
         for i in fused.instructions
     ]
 

@@ -5,22 +5,31 @@ Build the data, then draw it: `build_view` turns a kernel graph (`irscope.ir.ker
 will be drawn, as frozen plain data — and `view_to_dot` prints that view as DOT. `to_dot`,
 `render_svg` and `graph_to_json` are the entry points; tests read the `View`.
 
-What the view does to keep a large computation legible and Graphviz fast (see DESIGN.md, "Drawing
-large graphs", for the measurements behind each step):
+What the view does to keep a large computation legible and Graphviz fast (DESIGN.md, "Drawing large
+graphs", has the cliffs; the numbers below were measured here with Graphviz 2.43 on one core):
 
-- **Repeated layers collapse** into one representative cluster labelled `×N` (`find_repeats`).
-- **A ROOT tuple with many operands** becomes one small output stub per operand.
+- **Repeated layers collapse** into one cluster labelled `×N` whose kernels stand for all repeats
+  (`find_repeats` says how repeats are detected). A 16-layer GPT training step: 1,527 kernels, 168
+  drawn.
+- **Edges between the same two drawn nodes merge** (one edge per repeat, one producer feeding
+  several operands); the label says `×N`.
+- **A ROOT tuple with many operands** becomes one output stub per operand.
 - **An input with many users** (a parameter, constant or operand-less fusion feeding more than
-  `FANOUT_COPY_LIMIT` kernels) gets one small copy per user instead of one node with long edges:
-  `dot`'s ranking explodes on rank-spanning edges (measured here: 1,346 nodes lay out in 1.6 s, and
-  do not finish in 120 s once one constant feeds 96 of them; with a copy per user, 3.0 s).
-- **Edge labels are `xlabel`s**, placed after layout: a `label` makes `dot` add a virtual node per
-  edge, and the same 1,346-node graph took 14.9 s with labels against 1.6 s with xlabels.
+  `FANOUT_COPY_LIMIT` kernels) gets one copy per user, and **a kernel with many parameter or
+  constant inputs** gets them as one `N inputs` node.
+- **Edges spanning many ranks become connectors** (`to ...` under the producer, `from ...` above
+  the consumer). dot's cost grows with rank-spanning edges times depth: a 1,346-node chain took
+  1.6 s, 15 s once one node fed 6 kernels spread along it, and did not finish in 120 s at 12; a
+  training step's saved activations are all such edges. With connectors, the 96-user case: 3.6 s.
+- **Edge labels are `xlabel`s**, placed after layout: a `label` makes dot add a virtual node per
+  edge (the same 1,346-node chain: 14.9 s with labels, 1.6 s with xlabels).
 - **The engine is chosen by size** (`choose_engine`): `dot` (top-down) up to `DOT_MAX_NODES` nodes
   when no node keeps more than `DOT_MAX_DEGREE` edges, else `sfdp` with overlap removal and straight
-  edges; under `engine="auto"`, a `dot` run that times out is retried once with `sfdp`.
+  edges; under `engine="auto"`, a dot run that takes half of `timeout_s` is abandoned for sfdp.
 
-Not handled yet: drawing several computations at once (a while body is its own kernel graph), and a
+Text is drawn as written except a backslash, drawn as `⧵` (Graphviz expands backslash-N in every label).
+
+Not handled yet: several computations in one drawing (a while body is its own kernel graph), and a
 kernel's neighbourhood as a view (`scope` selects by op_name only).
 """
 
@@ -72,6 +81,8 @@ _INPUT_KINDS = frozenset({"parameter", "constant"})
 
 FANOUT_COPY_LIMIT = 4
 """An input (a node with no drawn inputs) with more users than this gets one copy per user."""
+INPUT_BUNDLE_LIMIT = 4
+"""A kernel with more parameters and constants than this as inputs gets them as one node."""
 TUPLE_STUB_LIMIT = 4
 """A `tuple` with no users and more operands than this becomes one output stub per operand."""
 DOT_MAX_NODES = 2000
@@ -79,6 +90,9 @@ DOT_MAX_NODES = 2000
 has cliffs above (DESIGN.md)."""
 DOT_MAX_DEGREE = 50
 """A node with more edges than this sends `choose_engine` to `sfdp` (dot's ranking explodes)."""
+LONG_EDGE_SPAN = 16
+"""Edges spanning more ranks than this become connector pairs (`_cut_long_edges`); a transformer
+sublayer's residual edges span about 10."""
 EXPAND_MAX_NODES = 1500
 """`expand=True` draws fused ops only while kernels plus fused ops stay under this; else it degrades."""
 DOT_TIMEOUT_SHARE = 0.5
@@ -92,7 +106,7 @@ _SHAPE_CHARS = 32  # edge-label shapes longer than this are cut with "…"
 _DOT_MISSING = "Graphviz 'dot' not found: install graphviz (apt-get install graphviz)"
 _NARROW_HINT = (
     "narrow the view: draw one computation, one scope (scope='.../layer_3'), or fewer kernels "
-    "(collapse_repeats=True, a smaller max_nodes)"
+    "(collapse_repeats=True)"
 )
 
 
@@ -141,13 +155,18 @@ class DrawNode:
     group: str | None = None
     """Id of the repeat group this node is drawn in, if any."""
     copy_of: str | None = None
-    """For a per-user copy of an input or a tuple's output stub: the original kernel."""
+    """For a copy of an input or a tuple's output stub: the original kernel; for a bundle of
+    inputs or a connector: the kernel it hangs off. None for a kernel."""
+    role: str = "kernel"
+    """`kernel`, `copy` (of a many-user input), `stub` (an operand of a wide ROOT tuple), `bundle`
+    (a kernel's many parameter/constant inputs), or `connector` (long edges, `to ...`/`from ...`)."""
     fused: tuple[FusedOp, ...] = ()
     """The fused instructions, when the view is expanded and this kernel is a fusion."""
 
     @property
     def is_input(self) -> bool:
-        return self.kind in _INPUT_KINDS or self.copy_of is not None
+        """Drawn as a small ellipse: a parameter, a constant, or a copy or stub of one."""
+        return self.kind in _INPUT_KINDS or (self.copy_of is not None and self.kind != "connector")
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +277,7 @@ class View:
                 {
                     "id": n.id, "name": n.name, "kind": n.kind, "fill": n.fill, "lines": list(n.lines),
                     "tooltip": n.tooltip, "count": n.count, "group": n.group, "copy_of": n.copy_of,
+                    "role": n.role,
                     "fused": [
                         {"id": f.id, "name": f.name, "opcode": f.opcode, "operands": list(f.operands),
                          "parameter_number": f.parameter_number}
@@ -384,7 +404,9 @@ def find_repeats(graph: nx.MultiDiGraph) -> Repeats:
     3. An input (no in-edges: a layer's weights) whose users in repeats all have the same index
        joins the first user's repeat (users outside repeats, like the ROOT tuple, do not count) if
        every collapsed repeat has a matching input (so the model's input, used by the first layer
-       only, stays outside).
+       only, stays outside). Likewise a kernel with no index in its scope whose inputs from
+       repeats all have one index (a layer's weight update, scoped `jit(step)/sub`) joins the
+       repeat of the last of them, if every collapsed repeat has a matching kernel.
     4. A repeat's *shape* is the set of its kernels' signatures (op_names with the repeat's prefix
        cut out, kind, opcode; not the fused ops, which XLA may vary by layer), each numbered by how many of the same signature came before it. Repeats with the
        most common shape collapse when there are at least two of them: the smallest index is drawn
@@ -398,6 +420,7 @@ def find_repeats(graph: nx.MultiDiGraph) -> Repeats:
         The collapsed groups, and where each of their kernels is drawn.
     """
     nodes = list(graph.nodes)
+    position = {name: i for i, name in enumerate(nodes)}
     # 1. Candidate (template, index, rest-of-op_name) per kernel, outermost first.
     candidates: dict[str, list[tuple[str, int, str]]] = {}
     indices_of: dict[str, set[int]] = defaultdict(set)
@@ -434,9 +457,21 @@ def find_repeats(graph: nx.MultiDiGraph) -> Repeats:
         if users and len({slot[v].index for v, _ in users}) == 1:
             template, index = slot[users[0][0]].template, slot[users[0][0]].index
             attrs = graph.nodes[name]
-            uses = tuple(sorted((slot[v].signature, i) for v, i in users))
+            uses = tuple(sorted(((slot[v].signature, i) for v, i in users), key=repr))
             sig = ("input", attrs.get("kind"), attrs.get("shape"), uses)
             slot[name] = _Slot(template, index, sig)
+    # 3b. Kernels outside any repeat whose inputs from repeats all have one index (a layer's weight
+    #     update `p - lr * g`, scoped `jit(step)/sub`) join the repeat of their last such input.
+    for name in nodes:  # graph order is a topological order, so chains of such kernels join too
+        if name in slot or graph.in_degree(name) == 0:
+            continue
+        producers = [(u, d.get("operand_index", 0)) for u, _, d in graph.in_edges(name, data=True) if u in slot]
+        if producers and len({slot[u].index for u, _ in producers}) == 1:
+            last = max((u for u, _ in producers), key=position.__getitem__)
+            attrs = graph.nodes[name]
+            inputs = tuple(sorted(((slot[u].signature, i) for u, i in producers), key=repr))
+            sig = ("derived", attrs.get("op_name"), attrs.get("kind"), attrs.get("opcode"), inputs)
+            slot[name] = _Slot(slot[last].template, slot[last].index, sig)
     # 4. Group, compare shapes (of kernels: an input like the model's `x` may sit in the first
     #    layer only), collapse the most common shape.
     members: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -510,7 +545,8 @@ def _legend_key(attrs: Mapping[str, Any], color_by: ColorBy, palette: Mapping[st
     return "other"
 
 
-def _label_lines(attrs: Mapping[str, Any], color_by: ColorBy) -> tuple[str, ...]:
+def _label_lines(attrs: Mapping[str, Any]) -> tuple[str, ...]:
+    """Label lines under a kernel's name: kind and first ops, bytes read -> written and FLOPs, bound."""
     kind = str(attrs.get("kind") or "")
     if kind in _INPUT_KINDS:
         return (_short_shape(str(attrs.get("shape") or "")),)
@@ -569,6 +605,7 @@ def build_view(
     collapse_repeats: bool = True,
     max_nodes: int = 2000,
     scope: str | None = None,
+    long_edge_span: int | None = LONG_EDGE_SPAN,
 ) -> View:
     """Decide what to draw for a kernel graph; see the module docstring for each step.
 
@@ -578,8 +615,10 @@ def build_view(
         expand: draw each fusion as a cluster of its fused ops (degrades, with a note, above
             `EXPAND_MAX_NODES` kernels plus ops).
         collapse_repeats: collapse repeated layers (`find_repeats`) into one `×N` cluster.
-        max_nodes: refuse (`RenderError`) to draw more nodes than this.
+        max_nodes: refuse (`RenderError`) to draw more kernels than this (copies, stubs and
+            connectors not counted).
         scope: draw only kernels whose op_name contains this text (`"layer_3/"`).
+        long_edge_span: edges spanning more ranks than this become connector pairs (`None`: never).
 
     Returns:
         The `View`.
@@ -604,9 +643,8 @@ def build_view(
 
     repeats = find_repeats(graph_in) if collapse_repeats else Repeats((), {}, {})
     groups, rep, place = repeats.groups, repeats.representative, repeats.place
-    if groups:
-        for g in groups:
-            notes.append(f"{g.count} repeats of {g.template} drawn as one (×{g.count})")
+    for g in groups:
+        notes.append(f"{g.count} repeats of {g.template} drawn as one (×{g.count})")
     count_of = {g.id: g.count for g in groups}
 
     def drawn(name: str) -> str:
@@ -639,17 +677,21 @@ def build_view(
         gid = place[name][0] if name in place else None
         nodes.append(DrawNode(
             id=name, name=name, kind=str(attrs.get("kind") or ""), fill=fill,
-            lines=_label_lines(attrs, color_by), tooltip=_tooltip(name, attrs),
+            lines=_label_lines(attrs), tooltip=_tooltip(name, attrs),
             count=count_of[gid] if gid else 1, group=gid,
         ))
 
     nodes, edges = _stub_tuples(graph_in, nodes, edges, notes)
     nodes, edges = _copy_fanout_inputs(nodes, edges, notes)
+    nodes, edges = _bundle_inputs(nodes, edges, notes)
+    if long_edge_span is not None:
+        nodes, edges = _cut_long_edges(nodes, edges, long_edge_span, notes)
 
-    if len(nodes) > max_nodes:
+    drawn_kernels = sum(1 for n in nodes if n.copy_of is None)
+    if drawn_kernels > max_nodes:
         raise RenderError(
-            f"{computation or 'the graph'} has {len(nodes)} nodes to draw (max_nodes={max_nodes}) "
-            f"from {graph.number_of_nodes()} kernels: {_NARROW_HINT}")
+            f"{computation or 'the graph'} has {drawn_kernels} kernels to draw (max_nodes={max_nodes}) "
+            f"after collapsing repeats: {_NARROW_HINT}")
 
     expanded = False
     if expand:
@@ -692,7 +734,7 @@ def _stub_tuples(graph: nx.MultiDiGraph, nodes: list[DrawNode], edges: list[Draw
         stub = _fresh(f"{e.dst}[{e.operand_index}]", taken)
         t = by_id[e.dst]
         out_nodes.append(DrawNode(stub, f"{t.name}[{e.operand_index}]", t.kind, t.fill, (), t.tooltip,
-                                  count=t.count, group=t.group, copy_of=t.id))
+                                  count=t.count, group=t.group, copy_of=t.id, role="stub"))
         out_edges.append(replace(e, dst=stub))
     for t in sorted(wide):
         notes.append(f"{t}: its {indeg[t]} operands drawn as output stubs {t}[i]")
@@ -720,11 +762,152 @@ def _copy_fanout_inputs(nodes: list[DrawNode], edges: list[DrawEdge],
         src = by_id[e.src]
         cid = _fresh(f"{e.src}#{copies[e.src]}", taken)
         # The copy sits next to its user: in the user's repeat cluster, if any.
-        out_nodes.append(replace(src, id=cid, copy_of=src.id, group=by_id[e.dst].group if e.dst in by_id else None))
+        out_nodes.append(replace(src, id=cid, copy_of=src.id, role="copy",
+                                 group=by_id[e.dst].group if e.dst in by_id else None))
         out_edges.append(replace(e, src=cid))
-    for name in sorted(wide):
-        notes.append(f"{name} feeds {users[name]} kernels: drawn once per user")
+    widest = sorted(wide, key=lambda n: (-users[n], n))
+    listed = ", ".join(f"{n} ({users[n]})" for n in widest[:3]) + (f" +{len(widest) - 3}" if len(widest) > 3 else "")
+    notes.append(f"{len(wide)} inputs with more than {FANOUT_COPY_LIMIT} users drawn once per user: {listed}")
     return out_nodes, out_edges
+
+
+def _bundle_inputs(nodes: list[DrawNode], edges: list[DrawEdge],
+                   notes: list[str]) -> tuple[list[DrawNode], list[DrawEdge]]:
+    """A kernel with more than INPUT_BUNDLE_LIMIT parameters or constants as inputs gets them as one
+    `N inputs` node (a 229-operand fusion would otherwise sit under a rank of 60 ellipses)."""
+    by_id = {n.id: n for n in nodes}
+    has_inputs = {e.dst for e in edges}
+    feeds: dict[str, list[DrawEdge]] = defaultdict(list)
+    for e in edges:
+        if e.src not in has_inputs and by_id[e.src].is_input and e.src != e.dst:
+            feeds[e.dst].append(e)
+    wide = {dst: group for dst, group in feeds.items() if len(group) > INPUT_BUNDLE_LIMIT}
+    if not wide:
+        return nodes, edges
+    taken = set(by_id)
+    bundled = {id(e) for group in wide.values() for e in group}
+    out_edges = [e for e in edges if id(e) not in bundled]
+    still_used = {e.src for e in out_edges} | {e.dst for e in out_edges}
+    gone = {e.src for group in wide.values() for e in group} - still_used
+    out_nodes = [n for n in nodes if n.id not in gone]
+    for dst, group in wide.items():
+        names = [by_id[e.src].copy_of or e.src for e in group]
+        kinds = Counter(by_id[e.src].kind for e in group)
+        first = by_id[group[0].src]
+        bid = _fresh(f"{dst}<inputs", taken)
+        out_nodes.append(DrawNode(bid, f"{len(group)} inputs", kinds.most_common(1)[0][0], first.fill,
+                                  (_names(names, 2),), "\n".join(names), group=by_id[dst].group, copy_of=dst,
+                                  role="bundle"))
+        out_edges.append(_bundle(group, bid, dst))
+    notes.append(f"{len(wide)} kernels with more than {INPUT_BUNDLE_LIMIT} parameter or constant inputs: "
+                 "those drawn as one `N inputs` node each")
+    return out_nodes, out_edges
+
+
+def ranks(nodes: Sequence[DrawNode], edges: Sequence[DrawEdge]) -> dict[str, int] | None:
+    """Layer of each node as `dot` would roughly rank it, or None if the edges have a cycle.
+
+    Network simplex pulls sources down to their users and sinks up to their inputs, so: a node
+    with inputs and users sits one below its lowest such input (a longest path that ignores
+    sources and sinks); a source, just above its first user that has users; a sink, just below its
+    lowest input; a source feeding only sinks, just above the first of them.
+    """
+    graph = nx.DiGraph()
+    graph.add_nodes_from(n.id for n in nodes)
+    graph.add_edges_from((e.src, e.dst) for e in edges if not e.carried and e.src != e.dst)
+    try:
+        order = list(nx.topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        return None
+    sources = {n for n in order if graph.in_degree(n) == 0}
+    sinks = {n for n in order if graph.out_degree(n) == 0 and n not in sources}
+    rank: dict[str, int] = {}
+    for n in order:
+        if n not in sources:
+            rank[n] = max((rank[p] + 1 for p in graph.predecessors(n) if p not in sources), default=1)
+    floating = set()
+    for n in sources:
+        inner = [rank[c] for c in graph.successors(n) if c not in sinks]
+        if inner:
+            rank[n] = min(inner) - 1
+        else:
+            floating.add(n)
+    for n in sinks:
+        rank[n] = max((rank[p] + 1 for p in graph.predecessors(n) if p not in floating), default=rank[n])
+    for n in floating:
+        rank[n] = min((rank[c] for c in graph.successors(n)), default=1) - 1
+    return rank
+
+
+def _names(names: Sequence[str], limit: int = 3) -> str:
+    return ", ".join(names[:limit]) + (f" +{len(names) - limit}" if len(names) > limit else "")
+
+
+def _cut_long_edges(nodes: list[DrawNode], edges: list[DrawEdge], span: int,
+                    notes: list[str]) -> tuple[list[DrawNode], list[DrawEdge]]:
+    """Edges spanning more than `span` ranks -> off-page connectors: the producer gets one
+    `to ...` node, the consumer one `from ...` node, each naming the kernels at the other end.
+
+    Why: dot's cost grows with rank-spanning edges times the graph's depth (measured here: a
+    1,346-node chain lays out in 1.6 s, in 15 s once one input feeds 6 kernels spread along it,
+    and not within 120 s at 12), and in a training step every activation saved for the backward
+    pass is such an edge. They are also the lines nobody can follow in the picture.
+    """
+    total = 0
+    for _ in range(8):  # cutting moves ranks, which can make other edges long; each pass cuts more
+        rank = ranks(nodes, edges)
+        if rank is None:
+            break
+        long = [e for e in edges if not e.carried and e.src != e.dst and rank[e.dst] - rank[e.src] > span]
+        if not long:
+            break
+        nodes, edges = _connect(nodes, edges, long)
+        total += len(long)
+    if total:
+        notes.append(f"{total} edges spanning more than {span} ranks drawn as connectors (to .../from ...)")
+    return nodes, edges
+
+
+def _connect(nodes: list[DrawNode], edges: list[DrawEdge],
+             long: list[DrawEdge]) -> tuple[list[DrawNode], list[DrawEdge]]:
+    """Replace `long` edges by a `to ...` node under each producer and a `from ...` node above
+    each consumer."""
+    by_id = {n.id: n for n in nodes}
+    taken = set(by_id)
+    outgoing: dict[str, list[DrawEdge]] = defaultdict(list)
+    incoming: dict[str, list[DrawEdge]] = defaultdict(list)
+    for e in long:
+        outgoing[e.src].append(e)
+        incoming[e.dst].append(e)
+    cut = set(map(id, long))
+    out_nodes = list(nodes)
+    out_edges = [e for e in edges if id(e) not in cut]
+    for src, group in outgoing.items():
+        node = by_id[src]
+        cid = _fresh(f"{src}>", taken)
+        targets = [by_id[e.dst].name for e in group]
+        out_nodes.append(DrawNode(cid, "to " + _names(targets), "connector", "#ffffff", (),
+                                  "used by:\n" + "\n".join(targets), group=node.group, copy_of=src,
+                                  role="connector"))
+        out_edges.append(_bundle(group, src, cid))
+    for dst, group in incoming.items():
+        node = by_id[dst]
+        cid = _fresh(f"{dst}<", taken)
+        sources = [by_id[e.src].name for e in group]
+        out_nodes.append(DrawNode(cid, "from " + _names(sources), "connector", "#ffffff", (),
+                                  "inputs from:\n" + "\n".join(sources), group=node.group, copy_of=dst,
+                                  role="connector"))
+        out_edges.append(_bundle(group, cid, dst))
+    return out_nodes, out_edges
+
+
+def _bundle(group: Sequence[DrawEdge], src: str, dst: str) -> DrawEdge:
+    """One edge standing for several (the same tensors seen from a connector)."""
+    if len(group) == 1:
+        return replace(group[0], src=src, dst=dst)
+    total = sum(e.bytes * e.count for e in group)
+    count = sum(e.count for e in group)
+    return DrawEdge(src, dst, f"{count} tensors\n{human_bytes(total)}", total, group[0].operand_index)
 
 
 def _fresh(candidate: str, taken: set[str]) -> str:
@@ -740,9 +923,23 @@ def _fresh(candidate: str, taken: set[str]) -> str:
 # DOT text
 
 
+def _q_id(text: str) -> str:
+    """A DOT quoted ID (node, cluster): backslashes and quotes escaped. IDs are not escStrings, so
+    Graphviz keeps them as written; the escaping only has to be injective and keep the quotes."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# Graphviz 2.43 expands `\N`, `\G`, ... in labels and tooltips and has no escape that yields a plain
+# backslash before them (`\\N` and `&#92;N` both become the node name), so a backslash is drawn as
+# U+29F5 REVERSE SOLIDUS OPERATOR. The JSON keeps the real text.
+_BACKSLASH = "\u29f5"
+
+
 def _q(text: str) -> str:
-    """A DOT quoted string: backslashes and quotes escaped, newlines as `\\n` (centred lines)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A DOT quoted label or tooltip: shown as written (`&` escaped, since Graphviz decodes
+    entities in labels too), newlines as `\\n` (centred lines)."""
+    text = text.replace("\\", _BACKSLASH).replace("&", "&amp;").replace('"', '\\"')
+    return '"' + text.replace("\n", "\\n") + '"'
 
 
 def _q_left(lines: Iterable[str]) -> str:
@@ -752,7 +949,7 @@ def _q_left(lines: Iterable[str]) -> str:
 
 def _h(text: str) -> str:
     """Text for a Graphviz HTML-like label."""
-    return html.escape(text, quote=True)
+    return html.escape(text.replace("\\", _BACKSLASH), quote=True)
 
 
 def _node_html(node: DrawNode) -> str:
@@ -763,6 +960,9 @@ def _node_html(node: DrawNode) -> str:
     return f'<{head}<BR/><FONT POINT-SIZE="8">{body}</FONT>>'
 
 
+_TEXT_ATTRS = frozenset({"label", "xlabel", "tooltip"})
+
+
 def _attrs(**attrs: str | float | int | None) -> str:
     parts = []
     for key, value in attrs.items():
@@ -771,7 +971,7 @@ def _attrs(**attrs: str | float | int | None) -> str:
         if isinstance(value, str) and value.startswith("<") and value.endswith(">"):
             parts.append(f"{key}={value}")  # an HTML-like label, already escaped
         elif isinstance(value, str):
-            parts.append(f"{key}={_q(value)}")
+            parts.append(f"{key}={_q(value) if key in _TEXT_ATTRS else _q_id(value)}")
         else:
             parts.append(f"{key}={value:g}")
     return "[" + ", ".join(parts) + "]"
@@ -803,6 +1003,10 @@ def _node_dot(node: DrawNode, indent: str) -> list[str]:
     style = "rounded,filled"
     shape = "box"
     fontsize: float | None = None
+    if node.kind == "connector":
+        attrs = _attrs(label=node.name, shape="box", style="rounded,dashed", fontsize=7, height=0.2,
+                       tooltip=node.tooltip, color="#888888")
+        return [f"{indent}{_q_id(node.id)} {attrs};"]
     if node.is_input:
         shape, style, fontsize = "ellipse", "filled", 8
     if node.copy_of is not None:
@@ -810,9 +1014,9 @@ def _node_dot(node: DrawNode, indent: str) -> list[str]:
     if not node.fused:
         attrs = _attrs(label=_node_html(node), shape=shape, style=style, fillcolor=node.fill,
                        tooltip=node.tooltip, fontsize=fontsize, peripheries=2 if node.count > 1 else None)
-        return [f"{indent}{_q(node.id)} {attrs};"]
+        return [f"{indent}{_q_id(node.id)} {attrs};"]
     # An expanded fusion: a cluster of its ops, labelled like the kernel node it replaces.
-    out = [f"{indent}subgraph {_q(_cluster_id(node))} {{",
+    out = [f"{indent}subgraph {_q_id(_cluster_id(node))} {{",
            f"{indent}  graph {_attrs(label=_node_html(node), style='rounded,filled', fillcolor=node.fill, tooltip=node.tooltip)};"]
     for op in node.fused:
         if op.opcode == "parameter":
@@ -822,24 +1026,24 @@ def _node_dot(node: DrawNode, indent: str) -> list[str]:
         else:
             attrs = _attrs(label=op.opcode, shape="box", style="filled", fillcolor="#ffffff", fontsize=7,
                            height=0.2, tooltip=op.name)
-        out.append(f"{indent}  {_q(op.id)} {attrs};")
+        out.append(f"{indent}  {_q_id(op.id)} {attrs};")
     for op in node.fused:
         for operand in op.operands:
-            out.append(f"{indent}  {_q(operand)} -> {_q(op.id)} [arrowsize=0.4];")
+            out.append(f"{indent}  {_q_id(operand)} -> {_q_id(op.id)} [arrowsize=0.4];")
     out.append(f"{indent}}}")
     return out
 
 
 def _edge_dot(edge: DrawEdge, by_id: Mapping[str, DrawNode], group_count: Mapping[str, int]) -> str:
     src, dst = by_id[edge.src], by_id[edge.dst]
-    tail, head = _q(edge.src), _q(edge.dst)
+    tail, head = _q_id(edge.src), _q_id(edge.dst)
     extra: dict[str, str | float | None] = {}
     if src.fused:
-        tail = _q(_root_op(src).id)
+        tail = _q_id(_root_op(src).id)
         if edge.src != edge.dst:
             extra["ltail"] = _cluster_id(src)
     if dst.fused:
-        head = _q(_entry_op(dst, edge.operand_index).id)
+        head = _q_id(_entry_op(dst, edge.operand_index).id)
         if edge.src != edge.dst:
             extra["lhead"] = _cluster_id(dst)
     label = edge.label
@@ -860,7 +1064,7 @@ def view_to_dot(view: View) -> str:
              f"{view.kernels} kernels, drawn as {len(view.nodes)} nodes and {len(view.edges)} edges"]
     title += [f"note: {n}" for n in view.notes]
     lines = [
-        f"digraph {_q(view.module or 'kernels')} {{",
+        f"digraph {_q_id(view.module or 'kernels')} {{",
         "  graph " + _attrs(rankdir="TB", labelloc="t", labeljust="l", fontname="Helvetica", fontsize=11,
                             nodesep=0.15, ranksep=0.3, forcelabels="true",
                             compound="true" if view.expanded else None) + ";",
@@ -873,12 +1077,12 @@ def view_to_dot(view: View) -> str:
         table = (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
                  f"<TR><TD><B>{_h(view.color_by)}</B></TD></TR>{rows}</TABLE>>")
         legend_id = _fresh("legend", {n.id for n in view.nodes})
-        lines.append(f"  {_q(legend_id)} {_attrs(label=table, shape='plain')};")
+        lines.append(f"  {_q_id(legend_id)} {_attrs(label=table, shape='plain')};")
     by_group: dict[str | None, list[DrawNode]] = defaultdict(list)
     for node in view.nodes:
         by_group[node.group].append(node)
     for group in view.groups:
-        lines.append(f"  subgraph {_q('cluster_' + group.id)} {{")
+        lines.append(f"  subgraph {_q_id('cluster_' + group.id)} {{")
         lines.append("    graph " + _attrs(label=group.label, style="dashed,rounded", color="#777777",
                                           fontsize=10) + ";")
         for node in by_group.get(group.id, []):
@@ -901,6 +1105,7 @@ def to_dot(
     collapse_repeats: bool = True,
     max_nodes: int = 2000,
     scope: str | None = None,
+    long_edge_span: int | None = LONG_EDGE_SPAN,
 ) -> str:
     """The kernel graph as DOT text, top-down; arguments as for `build_view`.
 
@@ -908,7 +1113,8 @@ def to_dot(
         >>> open("step.dot", "w").write(to_dot(kernel_graph(module), color_by="bound"))
     """
     return view_to_dot(build_view(graph, color_by=color_by, expand=expand,
-                                  collapse_repeats=collapse_repeats, max_nodes=max_nodes, scope=scope))
+                                  collapse_repeats=collapse_repeats, max_nodes=max_nodes, scope=scope,
+                                  long_edge_span=long_edge_span))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -954,18 +1160,19 @@ def _render_view(view: View, *, engine: str, timeout_s: float) -> str:
     dot_text = view_to_dot(view)
     start = time.monotonic()
     chosen = choose_engine(view) if engine == "auto" else engine
+    tried = chosen
     try:
         if engine == "auto" and chosen == "dot":
             # dot has cliffs that size alone does not predict; keep time for sfdp if it falls off one.
             try:
                 return _run_graphviz(dot_text, "dot", timeout_s * DOT_TIMEOUT_SHARE)
             except _Timeout:
-                chosen = "sfdp"
+                tried = "dot, then sfdp,"
                 return _run_graphviz(dot_text, "sfdp", timeout_s - (time.monotonic() - start))
         return _run_graphviz(dot_text, chosen, timeout_s)
     except _Timeout:
         raise RenderError(
-            f"Graphviz {chosen} did not finish within {timeout_s:g} s on {view.node_count} nodes and "
+            f"Graphviz {tried} did not finish within {timeout_s:g} s on {view.node_count} nodes and "
             f"{len(view.edges)} edges of {view.computation or 'the graph'}: {_NARROW_HINT}, "
             "or allow more time (timeout_s)") from None
 
