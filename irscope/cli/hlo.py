@@ -8,9 +8,12 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from irscope.cli.common import UserError, progress, write_atomic
+
+if TYPE_CHECKING:
+    from irscope.passes.report import HloReport
 
 STAGES = ("stablehlo", "hlo", "optimized")
 
@@ -30,6 +33,11 @@ the table (one row per kernel, in execution order):
   bytes    bytes read + written, FLOPs: both as XLA's HloCostAnalysis counts them
   FLOP/B   arithmetic intensity; bound: memory or compute on the chosen chip (--hw)
   t@peak   the fastest the kernel could run there: max(FLOPs / peak, bytes / bandwidth)
+with --measure (model.py targets), two more:
+  measured       the kernel's median time per run, from a jax.profiler trace of the JIT-compiled program
+  % of roofline  t@peak over measured: how close the kernel came to the chip's bound
+  and footer lines: JIT and eager medians on seeded random inputs, the speed-up, achieved bandwidth
+  and FLOP/s against the chip's peaks, and any trace events that match no kernel
 
 examples:
   python -m inspect.hlo examples/mlp.py
@@ -37,6 +45,9 @@ examples:
   python -m inspect.hlo examples/transformer.py --stage hlo > before.hlo
   python -m inspect.hlo dump.after_optimizations.txt --svg dump.svg --color-by bound
   python -m inspect.hlo model.py --fn attention --args "f32[8,128,64] f32[8,128,64] f32[8,128,64]"
+  python -m inspect.hlo examples/mlp.py --measure --repeats 20
+  python -m inspect.hlo examples/mlp.py --passes --hw h100          (XLA's pipeline, pass by pass)
+  python -m inspect.hlo examples/mlp.py --pass fusion --pass-html fusion.html
 """
 
 
@@ -68,6 +79,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     out.add_argument("--computation", metavar="NAME", help="draw this computation instead of the entry")
     out.add_argument("--max-rows", type=int, default=60, metavar="N",
                      help="rows of the table (default 60; 0 for all)")
+    run_group = parser.add_argument_group("measuring (model.py targets)")
+    run_group.add_argument("--measure", action="store_true",
+                           help="run the program on seeded random inputs, JIT-compiled and eagerly, and "
+                                "profile it: median times, speed-up, per-kernel times")
+    run_group.add_argument("--repeats", type=int, metavar="N", default=None,
+                           help="timed calls per mode (default: as many as fit in about 0.2 s, at least 5)")
+    run_group.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the random inputs (default 0)")
+    run_group.add_argument("--no-eager", action="store_true", help="with --measure, skip the eager run")
+    from irscope.cli.passes import add_arguments as add_pass_arguments
+
+    add_pass_arguments(parser)  # --passes, --pass NAME|N, --all-dumps, --pass-html PATH
     parser.set_defaults(func=run)
     return parser
 
@@ -80,6 +102,8 @@ class _Program:
     source: str
     xla_cost: dict[str, float] | None
     extra: dict[str, Any]
+    entry: Any = None
+    """The model file's entry (function and abstract arguments), which `--measure` runs."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,6 +113,11 @@ def run(args: argparse.Namespace) -> int:
     if path.is_dir():
         raise UserError(f"{args.target}: is a directory (give a model.py, .hlo/.txt or .mlir file)")
     chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
+    _check_measure_flags(args, path)
+    from irscope.cli.passes import run_target, wants_passes
+
+    if wants_passes(args):
+        return run_target(args)  # model.py (one entry), .mlir, or pre-optimization HLO
     if path.suffix == ".py":
         programs = _from_model_file(args)
     elif path.suffix in (".mlir", ".mlirbc"):
@@ -150,7 +179,7 @@ def _from_model_file(args: argparse.Namespace) -> list[_Program] | None:
                 continue
             programs.append(_Program(text, f"{args.target}::{entry.name}", dict(lowered.cost),
                                      {"function": entry.name, "args": entry.spec, "backend": lowered.backend,
-                                      "compile_s": round(seconds, 3)}))
+                                      "compile_s": round(seconds, 3)}, entry))
     except (model_file.ModelFileError, LoweringError, SpecError) as e:
         raise UserError(str(e)) from None
     return None if args.stage else programs
@@ -232,6 +261,8 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
             raise RuntimeError(f"irscope could not parse XLA's output: {e}") from e
     stage = "optimized" if _looks_optimized(module) else "hlo"
     report = analyze(module, chip, stage=stage, xla_cost=program.xla_cost, extra=program.extra)
+    if args.measure:
+        report = _measure(args, program, report)
     if args.json != "-":
         if not first:
             print()
@@ -263,3 +294,40 @@ def _write_svg(args: argparse.Namespace, report) -> None:
         raise UserError(str(e)) from None
     write_atomic(args.svg, svg)
     progress(f"wrote {args.svg} ({os.path.getsize(args.svg):,} bytes)" if args.svg != "-" else "")
+
+
+def _check_measure_flags(args: argparse.Namespace, path: Path) -> None:
+    if args.repeats is not None and args.repeats < 1:
+        raise UserError(f"--repeats must be at least 1, got {args.repeats}")
+    if not args.measure:
+        if args.repeats is not None or args.no_eager:
+            raise UserError("--repeats and --no-eager need --measure")
+        return
+    if path.suffix != ".py":
+        raise UserError(f"--measure runs a function on random inputs, so it needs a model.py; {args.target} "
+                        "is IR text with no function to call")
+
+
+def _measure(args: argparse.Namespace, program: _Program, report: HloReport) -> HloReport:
+    """Time the program JIT-compiled and eagerly, profile it, and put the numbers beside the report's."""
+    from irscope.cli.common import Progress
+    from irscope.measure.timing import measure_function
+    from irscope.measure.trace import TraceError, profile_kernels
+    from irscope.passes.report import with_measurement
+
+    entry, backend = program.entry, args.backend
+    if report.chip.name != "cpu" and program.extra.get("backend") == "cpu":
+        progress(f"note: measuring on this CPU, placed on {report.chip.name}'s roofline: the fractions compare "
+                 f"this machine's times with {report.chip.name}'s peaks")
+    steps = 2 if args.no_eager else 3
+    with Progress(total=steps, label=f"measuring {report.module.name}") as bar:
+        measurement = measure_function(entry.fn, entry.args, eager=not args.no_eager, repeats=args.repeats,
+                                       seed=args.seed, backend=backend, progress=bar.advance)
+        try:
+            kernel_times = profile_kernels(entry.fn, entry.args, report.module, [r.kernel for r in report.rows],
+                                           seed=args.seed, backend=backend)
+        except TraceError as e:
+            progress(f"warning: no per-kernel times: {e}")
+            kernel_times = None
+        bar.advance("trace")
+    return with_measurement(report, measurement, kernel_times)

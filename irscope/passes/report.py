@@ -4,23 +4,32 @@
 `HloReport`. The CLI prints it (`to_text`), writes it (`to_json`, the `irscope.hlo-report/1`
 contract of DESIGN.md), draws it (`svg`), and a notebook displays it (`_repr_html_`): all read the
 same object.
+
+`with_measurement(report, measurement, kernel_times)` returns the same report with runtime beside the
+static numbers (`irscope.measure.timing` for the whole program JIT-compiled and eager,
+`irscope.measure.trace` for each kernel): each row's `measured_s`, achieved bandwidth and fraction of
+its roofline bound, and the report's `measured` summary (JSON `"measured"`, provenance `measured`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from irscope.hw import Chip
+from irscope.hw import Chip, peak_dtype_for
 from irscope.ir.hlo import Module
 from irscope.ir.kernel_graph import build_kernel_graph
 from irscope.passes.cost import Cost, ModuleCost, module_cost
 from irscope.passes.fusion import Kernel, find_kernels
 from irscope.passes.roofline import RooflinePoint, place
+
+if TYPE_CHECKING:
+    from irscope.measure.timing import Measurement
+    from irscope.measure.trace import KernelTimes
 
 SCHEMA = "irscope.hlo-report/1"
 
@@ -42,7 +51,8 @@ class KernelRow:
     """How many times the kernel runs per call of the module: the product of the trip counts of the
     loops around it (None when one is unknown)."""
     measured_s: float | None = None
-    """Measured time per run, when a profile was matched to it."""
+    """Measured time per run of the module (every iteration of a loop around it, every GPU kernel it
+    launched), the median over profiled runs; None when not measured."""
     provenance: str = "xla"
     """`xla` (XLA's cost-analysis conventions) or `estimated` (a custom call, which XLA counts as
     -1 FLOPs and -1 bytes, costed by irscope from its shapes: operands read, results written)."""
@@ -50,6 +60,20 @@ class KernelRow:
     @property
     def name(self) -> str:
         return self.kernel.qualified_name
+
+    @property
+    def achieved_bytes_per_s(self) -> float | None:
+        """Bytes it moves per run (XLA's count x known trip count) over its measured time."""
+        if not self.measured_s or self.trip_count is None or self.cost.bytes_accessed < 0:
+            return None
+        return self.cost.bytes_accessed * self.trip_count / self.measured_s
+
+    @property
+    def fraction_of_roofline(self) -> float | None:
+        """Time at peak (x known trip count) over measured time: 1.0 is running at the roofline bound."""
+        if not self.measured_s or self.trip_count is None:
+            return None
+        return self.roofline.time_at_peak_s * self.trip_count / self.measured_s
 
     def to_json(self) -> dict[str, Any]:
         k, c, r = self.kernel, self.cost, self.roofline
@@ -73,6 +97,8 @@ class KernelRow:
             "time_at_peak_s": r.time_at_peak_s,
             "trip_count": self.trip_count,
             "measured_s": self.measured_s,
+            "achieved_bytes_per_s": self.achieved_bytes_per_s,
+            "fraction_of_roofline": self.fraction_of_roofline,
             "provenance": self.provenance,
         }
 
@@ -91,6 +117,10 @@ class HloReport:
     """XLA's own `cost_analysis()` of the compiled module, when irscope compiled it."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Provenance notes (the function, its argument shapes, compile time...)."""
+    measured: Mapping[str, Any] | None = None
+    """Runtime of the whole program and the trace match (`with_measurement`); None when not measured.
+    Keys: `jit_s`, `eager_s` (medians), `repeats`, `speedup`, achieved rates and fractions of the
+    chip's peaks, and `trace` (kernels matched, unmatched events)."""
 
     @property
     def totals(self) -> Cost:
@@ -140,10 +170,11 @@ class HloReport:
                 "trip_counts": dict(t.trip_counts),
             },
             "xla_cost_analysis": dict(self.xla_cost) if self.xla_cost is not None else None,
-            "measured": None,
+            "measured": dict(self.measured) if self.measured is not None else None,
             "provenance": {
                 "totals": "xla", "unfused_bytes_accessed": "estimated", "roofline": "estimated",
                 **({"chip": "measured"} if self.chip.name == "cpu" else {}),
+                **({"measured": "measured"} if self.measured is not None else {}),
             },
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
@@ -172,21 +203,50 @@ def _finite(x: float) -> float | None:
 
 
 def kernel_dtype(module: Module, kernel: Kernel) -> str:
-    """The dtype whose peak FLOP/s bounds a kernel: a matmul's input type, else its first output's."""
-    comp = module.computations[kernel.fused_computation] if kernel.fused_computation else None
-    insts = comp.instructions if comp is not None else (kernel.instruction,)
-    holder = comp if comp is not None else module.computations[kernel.computation]
-    for inst in insts:
+    """The dtype whose peak FLOP/s bounds a kernel: a matmul's input type, else its first output's.
+
+    A kernel that is a loop (a Pallas grid in interpret mode) is searched through its body and the
+    fusions there; without a matmul, its largest carried array decides (not the s32 counter)."""
+    for comp_name in _computations_of(module, kernel):
+        holder = module.computations[comp_name]
+        for inst in holder.instructions:
+            if inst.opcode in _MATMUL and inst.operands:
+                return holder.by_name[inst.operands[0]].shape.dtype
+    if kernel.fused_computation is None and kernel.opcode not in ("while",):
+        holder = module.computations[kernel.computation]
+        inst = kernel.instruction
         if inst.opcode in _MATMUL and inst.operands:
             return holder.by_name[inst.operands[0]].shape.dtype
-    for _, leaf in kernel.instruction.shape.leaves():
-        return leaf.dtype
-    return "f32"
+    leaves = [leaf for _, leaf in kernel.instruction.shape.leaves()]
+    if kernel.opcode == "while" and leaves:
+        return max(leaves, key=lambda leaf: leaf.byte_size).dtype
+    return leaves[0].dtype if leaves else "f32"
+
+
+def _computations_of(module: Module, kernel: Kernel) -> list[str]:
+    """The computations a kernel runs: its fused computation, or a loop's body and what it calls."""
+    if kernel.fused_computation is not None:
+        return [kernel.fused_computation]
+    if kernel.opcode != "while":
+        return []
+    seen: list[str] = []
+    todo = list(kernel.instruction.called)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in module.computations:
+            continue
+        seen.append(name)
+        for inst in module.computations[name].instructions:
+            todo.extend(inst.called)
+    return seen
 
 
 def _trip_count(module: Module, kernel: Kernel, trips: Mapping[str, int | None]) -> int | None:
+    """Runs of the kernel per call of the module: the trip counts of the loops around it, times its
+    own when the kernel is itself a loop (a Pallas grid)."""
+    names = (*kernel.path, kernel.name) if kernel.opcode == "while" else kernel.path
     count = 1
-    for name in kernel.path:
+    for name in names:
         if name in trips:
             n = trips[name]
             if n is None:
@@ -212,3 +272,49 @@ def analyze(module: Module, chip: Chip, *, stage: str = "optimized",
         trips = _trip_count(module, kernel, cost.trip_counts)
         rows.append(KernelRow(kernel, c, point, dtype, trips, provenance=provenance))
     return HloReport(module, chip, tuple(rows), cost, stage, xla_cost, dict(extra or {}))
+
+
+def with_measurement(report: HloReport, measurement: Measurement | None = None,
+                     kernel_times: KernelTimes | None = None) -> HloReport:
+    """`report` with measured runtime beside its static numbers (a new report; the input is unchanged).
+
+    Arguments:
+        report: what `analyze` returned for the optimized module that was run.
+        measurement: `irscope.measure.timing.measure_function` of the program (JIT and eager medians).
+        kernel_times: `irscope.measure.trace.match` of a trace to `report`'s kernels.
+
+    The achieved rates divide the module's traffic and FLOPs (with known loop trip counts, since a
+    measured run executes every iteration) by the JIT median; the fractions compare them with
+    `report.chip`'s peaks, whichever chip that is: a CPU run placed on an H100's roofline says how far
+    this machine is from that chip.
+    """
+    rows = report.rows
+    if kernel_times is not None:
+        times = kernel_times.kernel_times
+        rows = tuple(replace(r, measured_s=times[r.name].median_s) if r.name in times else r for r in rows)
+    summary: dict[str, Any] = {"jit_s": None, "eager_s": None, "repeats": 0}
+    if measurement is not None:
+        summary.update(measurement.to_json())
+        summary.update(_achieved(report, measurement.jit.median_s if measurement.jit else None))
+    summary["trace"] = kernel_times.to_json() if kernel_times is not None else None
+    summary["provenance"] = "measured"
+    return replace(report, rows=rows, measured=summary)
+
+
+def _achieved(report: HloReport, jit_s: float | None) -> dict[str, Any]:
+    """Achieved bytes/s and FLOP/s of the whole program, and their fractions of the chip's peaks."""
+    if not jit_s or jit_s <= 0:
+        return {}
+    work = report.cost.totals_with_trip_counts if report.cost.trip_counts else report.totals
+    chip = report.chip
+    peak = chip.peak_flops[peak_dtype_for(chip, "f32")]
+    bytes_per_s = max(work.bytes_accessed, 0.0) / jit_s
+    flops_per_s = max(work.flops, 0.0) / jit_s
+    return {
+        "chip": chip.name,
+        "achieved_bytes_per_s": bytes_per_s,
+        "achieved_flops_per_s": flops_per_s,
+        "fraction_of_bandwidth": bytes_per_s / chip.mem_bandwidth,
+        "fraction_of_peak_flops": flops_per_s / peak,
+        "fraction_of_roofline": report.time_at_peak_s / jit_s,
+    }

@@ -1,4 +1,9 @@
-"""Text and HTML tables of an HLO report: one row per kernel in execution order, then the totals."""
+"""Text and HTML tables of an HLO report: one row per kernel in execution order, then the totals.
+
+A measured report (`irscope.passes.report.with_measurement`) gains two columns, `measured` (the
+kernel's median time per run from a profiler trace) and `% of roofline` (its time at peak over the
+measured time), and footer lines with the JIT and eager medians and the trace match.
+"""
 
 from __future__ import annotations
 
@@ -57,23 +62,44 @@ def ops_summary(ops: tuple[str, ...] | list[str], limit: int = 4) -> str:
 
 
 COLUMNS = ("#", "kernel", "kind", "ops", "bytes", "FLOPs", "FLOP/B", "bound", "t@peak")
+MEASURED_COLUMNS = ("measured", "% of roofline")
 
 
-def _row_cells(index: int, row: KernelRow) -> list[str]:
+def _is_measured(report: HloReport) -> bool:
+    return report.measured is not None or any(r.measured_s is not None for r in report.rows)
+
+
+def _columns(report: HloReport) -> tuple[str, ...]:
+    return COLUMNS + MEASURED_COLUMNS if _is_measured(report) else COLUMNS
+
+
+def human_percent(fraction: float | None) -> str:
+    """0.123 -> '12.3%'; None -> '-'."""
+    if fraction is None or not math.isfinite(fraction):
+        return "-"
+    return f"{100 * fraction:.1f}%"
+
+
+def _row_cells(index: int, row: KernelRow, *, measured: bool = False) -> list[str]:
     r = row.roofline
     intensity = "-" if not math.isfinite(r.intensity) else f"{r.intensity:.2f}"
     name = row.name if row.trip_count in (None, 1) else f"{row.name} ×{row.trip_count}"
-    return [str(index), name, row.kernel.kind, ops_summary(row.kernel.ops), human_bytes(row.cost.bytes_accessed),
-            human_count(row.cost.flops), intensity, r.bound, human_time(r.time_at_peak_s)]
+    cells = [str(index), name, row.kernel.kind, ops_summary(row.kernel.ops), human_bytes(row.cost.bytes_accessed),
+             human_count(row.cost.flops), intensity, r.bound, human_time(r.time_at_peak_s)]
+    if measured:
+        cells += [human_time(row.measured_s), human_percent(row.fraction_of_roofline)]
+    return cells
 
 
 def report_table(report: HloReport, *, max_rows: int | None = None) -> str:
-    rows = [_row_cells(i, row) for i, row in enumerate(report.rows)]
+    measured = _is_measured(report)
+    columns = _columns(report)
+    rows = [_row_cells(i, row, measured=measured) for i, row in enumerate(report.rows)]
     shown = rows if max_rows is None or len(rows) <= max_rows else rows[:max_rows]
-    widths = [len(c) for c in COLUMNS]
+    widths = [len(c) for c in columns]
     for cells in shown:
         widths = [max(w, min(len(c), 48)) for w, c in zip(widths, cells, strict=True)]
-    numeric = {0, 4, 5, 6, 8}
+    numeric = {0, 4, 5, 6, 8, 9, 10}
 
     def line(cells: list[str]) -> str:
         out = []
@@ -89,7 +115,7 @@ def report_table(report: HloReport, *, max_rows: int | None = None) -> str:
         f"{len(report.rows):,} kernels) on {chip.name}: "
         f"{human_count(chip.peak_flops.get('f32', 0.0))} FLOP/s f32, {chip.mem_bandwidth / 1e9:,.0f} GB/s",
         "",
-        line(list(COLUMNS)),
+        line(list(columns)),
         line(["-" * w for w in widths]),
     ]
     lines += [line(cells) for cells in shown]
@@ -108,14 +134,58 @@ def report_table(report: HloReport, *, max_rows: int | None = None) -> str:
         w = t.totals_with_trip_counts
         lines.append(f"loops    {known}: with trip counts {human_bytes(w.bytes_accessed)} accessed, "
                      f"{human_count(w.flops)} FLOPs (irscope's estimate)")
+    if report.measured is not None:
+        lines += measured_lines(report)
     return "\n".join(lines)
 
 
+def _timing_text(t: dict | None) -> str:
+    if not t:
+        return "-"
+    spread = f" ±{50 * t['spread']:.0f}%" if t.get("spread") else ""
+    return f"{human_time(t['median_s'])}{spread} (median of {t['repeats']})"
+
+
+def measured_lines(report: HloReport) -> list[str]:
+    """The footer of a measured report: JIT and eager times, achieved rates, the trace match."""
+    m = report.measured or {}
+    lines = []
+    if m.get("jit") or m.get("eager"):
+        speedup = m.get("speedup")
+        ratio = f": JIT {speedup:.2f}× faster than eager" if speedup else ""
+        lines.append(f"measured jit {_timing_text(m.get('jit'))}, eager {_timing_text(m.get('eager'))}{ratio} "
+                     f"(seed {m.get('seed')}, {m.get('backend')}; ± is half the interquartile range)")
+    if m.get("achieved_bytes_per_s") is not None:
+        chip = report.chip
+        lines.append(
+            f"achieved {m['achieved_bytes_per_s'] / 1e9:,.3g} GB/s = {human_percent(m['fraction_of_bandwidth'])} "
+            f"of {chip.name}'s {chip.mem_bandwidth / 1e9:,.3g} GB/s, {human_count(m['achieved_flops_per_s'])}FLOP/s = "
+            f"{human_percent(m['fraction_of_peak_flops'])} of its f32 peak; t@peak is "
+            f"{human_percent(m['fraction_of_roofline'])} of the JIT time")
+    trace = m.get("trace")
+    if trace:
+        unmatched = trace["unmatched_events"]
+        listed = ", ".join(f"{e['name']} ×{e['count']} ({e['reason']})" for e in unmatched[:5])
+        more = f" +{len(unmatched) - 5} more" if len(unmatched) > 5 else ""
+        lines.append(f"trace    {trace['kernels_matched']}/{trace['kernels']} kernels matched to profiler events "
+                     f"over {trace['runs']} runs; unmatched events: {listed + more if unmatched else 'none'}")
+        if trace["unmatched_kernels"]:
+            names = ", ".join(trace["unmatched_kernels"][:5])
+            more = f" +{len(trace['unmatched_kernels']) - 5} more" if len(trace["unmatched_kernels"]) > 5 else ""
+            lines.append(f"         kernels without events: {names}{more}")
+        if trace["containers"]:
+            names = ", ".join(f"{e['name']} ({human_time(e['total_s'] / max(trace['runs'], 1))}/run)"
+                              for e in trace["containers"][:5])
+            lines.append(f"         control flow timed as a whole (its kernels are matched on their own): {names}")
+    return lines
+
+
 def report_html(report: HloReport, max_rows: int = 200) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    measured = _is_measured(report)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in _columns(report))
     body = []
     for i, row in enumerate(report.rows[:max_rows]):
-        cells = _row_cells(i, row)
+        cells = _row_cells(i, row, measured=measured)
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     more = f"<p>… {len(report.rows) - max_rows} more kernels</p>" if len(report.rows) > max_rows else ""
     t = report.cost
