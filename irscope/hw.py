@@ -15,7 +15,8 @@ Two conventions matter when reading the numbers:
   `peak_dtype_for` says which key was used, and `irscope.passes.roofline` records it.
 
 Not handled yet: clock throttling (all figures are boost-clock peaks), per-unit ceilings (a GPU's
-SFU or a TPU's vector unit), interconnect bandwidth, and memory tiers other than the main one.
+SFU or a TPU's vector unit), and memory tiers other than the main one.
+Chip-to-chip (NVLink, ICI) bandwidth is its own table, `irscope.interconnect`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ The data model leaves every attribute as the text XLA printed (`"{1,0}"`, `"{siz
 takes exactly the text of one attribute value and raises `ValueError` naming the text when it cannot
 read it.
 
-Not handled yet: nested int lists (`replica_groups={{0,1},{2,3}}`), sharding, and the proto-text
+Not handled yet: sharding (replica groups, in all three printed forms, are
+decoded by `irscope.passes.collectives.decode_replica_groups`), and the proto-text
 forms some attributes take in old dumps (`window={dimensions {size: 3}}`).
 """
 
