@@ -36,6 +36,11 @@ def human_count(n: float) -> str:
     return f"{n:.0f}"
 
 
+def _spaced(count: str) -> str:
+    """'67.0T' -> '67.0 T' so that a unit can follow: '67.0 TFLOP/s'."""
+    return count[:-1] + " " + count[-1] if count and count[-1].isalpha() else count + " "
+
+
 def human_time(s: float | None) -> str:
     if s is None or not math.isfinite(s):
         return "-"
@@ -113,7 +118,7 @@ def report_table(report: HloReport, *, max_rows: int | None = None) -> str:
     lines = [
         f"module {report.module.name} ({report.stage}, {report.module.instruction_count:,} instructions, "
         f"{len(report.rows):,} kernels) on {chip.name}: "
-        f"{human_count(chip.peak_flops.get('f32', 0.0))} FLOP/s f32, {chip.mem_bandwidth / 1e9:,.0f} GB/s",
+        f"{_spaced(human_count(chip.peak_flops.get('f32', 0.0)))}FLOP/s f32, {chip.mem_bandwidth / 1e9:,.0f} GB/s",
         "",
         line(list(columns)),
         line(["-" * w for w in widths]),
