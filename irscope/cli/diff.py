@@ -123,6 +123,10 @@ def run(args: argparse.Namespace) -> int:
     common = parse_xla_flags(args.xla_flags, "--xla-flags")
     flags_before = {**common, **parse_xla_flags(args.xla_flags_before, "--xla-flags-before")}
     flags_after = {**common, **parse_xla_flags(args.xla_flags_after, "--xla-flags-after")}
+    for target in (args.before, args.after):  # both exist before anything is compiled
+        path_text = target.partition("::")[0] if ".py::" in target else target
+        if not Path(path_text).exists():
+            raise UserError(f"{path_text}: no such file")
     before = _load(args, args.before, flags_before, "before")
     after = _load(args, args.after, flags_after, "after")
     chip = hw.get_chip(chip_name, progress=progress)
