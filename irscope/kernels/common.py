@@ -16,9 +16,13 @@ array, and has no masked loads of this kind) and Mosaic GPU; a kernel refuses no
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 from jax.experimental import pallas as pl
+from jax.experimental.pallas import triton as plgpu
 
 # Elements one program of an element-wise or row kernel handles. 4096 f32 are 16 KiB per operand:
 # with Triton's default 4 warps (128 threads) that is 32 elements per thread, enough independent
@@ -113,3 +117,42 @@ def check_block(name: str, what: str, size: int) -> None:
     """Refuse a block size the Triton backend cannot use (not a positive power of two)."""
     if size < 1 or size & (size - 1):
         raise KernelShapeError(f"{name}: {what} must be a positive power of two, got {size}")
+
+
+def _elementwise_kernel(x_ref: jax.Ref, o_ref: jax.Ref, *, f32_fn: Callable[[jax.Array], jax.Array],
+                        rows: int, cols: int) -> None:
+    # inputs: x_ref (block_rows, block_cols)
+    # outputs: o_ref (block_rows, block_cols)
+    mask = in_bounds(x_ref.shape, (rows, cols), (0, 1))
+    x = plgpu.load(x_ref, mask=mask, other=0.0).astype(jnp.float32)
+    plgpu.store(o_ref, f32_fn(x).astype(o_ref.dtype), mask=mask)
+
+
+def elementwise_call(name: str, f32_fn: Callable[[jax.Array], jax.Array], x: jax.Array, *,
+                     block_rows: int | None, block_cols: int | None, interpret: bool) -> jax.Array:
+    """`f32_fn` applied element by element as one Pallas kernel named `pallas_<name>`.
+
+    The array is viewed as (rows, last axis) and tiled by `elementwise_blocks` (or the given block);
+    each element is loaded once, computed in f32, rounded to x's dtype and stored once. Blocks that
+    overhang the array are masked, so every shape is accepted.
+    """
+    check_float(name, x)
+    if x.size == 0:
+        return x
+    x2 = as_rows(x)
+    rows, cols = x2.shape
+    default_rows, default_cols = elementwise_blocks(rows, cols)
+    block = (block_rows or default_rows, block_cols or default_cols)
+    for what, size in zip(("block_rows", "block_cols"), block, strict=True):
+        check_block(name, what, size)
+    spec = pl.BlockSpec(block, lambda i, j: (i, j))
+    y = pl.pallas_call(
+        functools.partial(_elementwise_kernel, f32_fn=f32_fn, rows=rows, cols=cols),
+        out_shape=jax.ShapeDtypeStruct(x2.shape, x2.dtype),
+        grid=(pl.cdiv(rows, block[0]), pl.cdiv(cols, block[1])),
+        in_specs=[spec],
+        out_specs=spec,
+        interpret=interpret,
+        name=f"pallas_{name}",
+    )(x2)
+    return y.reshape(x.shape)

@@ -13,10 +13,8 @@ import functools
 
 import jax
 import jax.numpy as jnp
-from jax.experimental import pallas as pl
-from jax.experimental.pallas import triton as plgpu
 
-from irscope.kernels.common import as_rows, check_block, check_float, elementwise_blocks, in_bounds
+from irscope.kernels.common import elementwise_call
 
 # Max abs error against `swish_reference` per input dtype, for inputs drawn from N(0, 1): as for gelu,
 # a few f32 ulps of |y| < 8, and one bf16 ulp at |y| < 8.
@@ -26,14 +24,6 @@ TOLERANCE = {"float32": 1e-5, "bfloat16": 2.0**-4}
 def _swish_f32(x: jax.Array) -> jax.Array:
     # exp(-x) overflows to inf for x < -88: x / inf is -0, the right limit.
     return x / (1.0 + jnp.exp(-x))
-
-
-def _swish_kernel(x_ref: jax.Ref, o_ref: jax.Ref, *, rows: int, cols: int) -> None:
-    # inputs: x_ref (block_rows, block_cols)
-    # outputs: o_ref (block_rows, block_cols)
-    mask = in_bounds(x_ref.shape, (rows, cols), (0, 1))
-    x = plgpu.load(x_ref, mask=mask, other=0.0).astype(jnp.float32)
-    plgpu.store(o_ref, _swish_f32(x).astype(o_ref.dtype), mask=mask)
 
 
 @functools.partial(jax.jit, static_argnames=("block_rows", "block_cols", "interpret"))
@@ -50,26 +40,8 @@ def swish(x: jax.Array, *, block_rows: int | None = None, block_cols: int | None
     Returns:
         swish(x), same shape and dtype.
     """
-    check_float("swish", x)
-    if x.size == 0:
-        return x
-    x2 = as_rows(x)
-    rows, cols = x2.shape
-    default_rows, default_cols = elementwise_blocks(rows, cols)
-    block = (block_rows or default_rows, block_cols or default_cols)
-    for what, size in zip(("block_rows", "block_cols"), block, strict=True):
-        check_block("swish", what, size)
-    spec = pl.BlockSpec(block, lambda i, j: (i, j))
-    y = pl.pallas_call(
-        functools.partial(_swish_kernel, rows=rows, cols=cols),
-        out_shape=jax.ShapeDtypeStruct(x2.shape, x2.dtype),
-        grid=(pl.cdiv(rows, block[0]), pl.cdiv(cols, block[1])),
-        in_specs=[spec],
-        out_specs=spec,
-        interpret=interpret,
-        name="pallas_swish",
-    )(x2)
-    return y.reshape(x.shape)
+    return elementwise_call("swish", _swish_f32, x, block_rows=block_rows, block_cols=block_cols,
+                            interpret=interpret)
 
 
 def swish_reference(x: jax.Array) -> jax.Array:

@@ -45,7 +45,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -58,6 +57,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from irscope.render.table import human_time
+from irscope.studies.common import write_png as _write_png
 
 TITLE = "The operator-fusion advantage: eager JAX vs XLA's JIT on element-wise workloads, on this CPU's roofline"
 
@@ -460,17 +460,3 @@ def plot(rows: Sequence[dict[str, Any]], chip: Any, *, title: str) -> bytes:
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     return buffer.getvalue()
-
-
-def _write_png(path: Path, data: bytes) -> None:
-    """Write whole or not at all: a temporary file beside it, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

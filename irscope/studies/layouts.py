@@ -38,11 +38,12 @@ the weights' OIHW layout, adding a transpose per weight).
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from irscope.studies.common import write_png as _write_png
 
 TITLE = "Memory layouts: a CNN written NHWC vs NCHW, the transposes XLA:CPU adds, and their measured cost"
 
@@ -233,15 +234,3 @@ def plot(rows: Sequence[dict[str, Any]], config: dict[str, Any]) -> Any:
                  f"{config['channels']} channels, f32: NHWC vs NCHW")
     fig.tight_layout()
     return fig
-
-
-def _write_png(path: Path, fig: Any) -> None:
-    from irscope.cli.common import write_atomic
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(str(path), buffer.getvalue())

@@ -29,7 +29,6 @@ figure), and other batch sizes.
 
 from __future__ import annotations
 
-import io
 import os
 import platform
 import tempfile
@@ -37,6 +36,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from irscope.studies.common import write_png as _write_png
 
 TITLE = "Quantization (FP32 vs INT8): size and CPU latency of MobileNetV2, ResNet50, EfficientNetB0 in TFLite"
 
@@ -292,14 +293,3 @@ def plot(rows: Sequence[dict[str, Any]], threads: Sequence[int], machine: dict[s
                  "random weights", fontsize=9)
     fig.tight_layout()
     return fig
-
-
-def _write_png(path: Path, fig: Any) -> None:
-    from irscope.cli.common import write_atomic
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    write_atomic(str(path), buffer.getvalue())

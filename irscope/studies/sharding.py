@@ -32,7 +32,6 @@ cores, so their time says nothing about a GPU node), overlap of communication wi
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -40,6 +39,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from irscope.studies.common import write_png as _write_png
 
 TITLE = "Sharded programs: an MLP training step data-parallel vs tensor-parallel on 8 devices, priced on H100 NVLink"
 
@@ -269,15 +270,3 @@ def plot(rows: Sequence[dict[str, Any]], d_model: int) -> Any:
     fig.suptitle(f"MLP training step ({BLOCKS} blocks, d_model {d_model}, f32) on {DEVICES} devices: DP vs TP")
     fig.tight_layout()
     return fig
-
-
-def _write_png(path: Path, fig: Any) -> None:
-    from irscope.cli.common import write_atomic
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(str(path), buffer.getvalue())

@@ -37,7 +37,6 @@ bf16 and int8, batched sparse operands, and measured GPU runs (cuSPARSE would re
 
 from __future__ import annotations
 
-import io
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -45,6 +44,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from irscope.studies.common import write_png as _write_png
 
 TITLE = "Sparsity: dense matmul vs 2:4 and unstructured sparse (BCOO, BCSR) on this CPU, and on an H100 roofline"
 
@@ -325,15 +326,3 @@ def plot(rows: Sequence[dict[str, Any]], config: dict[str, Any]) -> Any:
     fig.suptitle("Sparse vs dense matmul: measured on this CPU, predicted on an H100")
     fig.tight_layout()
     return fig
-
-
-def _write_png(path: Path, fig: Any) -> None:
-    from irscope.cli.common import write_atomic
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(str(path), buffer.getvalue())
