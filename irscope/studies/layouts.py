@@ -29,9 +29,13 @@ The figure (`layouts.png`): left, bytes accessed per configuration, split into l
 kernels and the rest; right, the measured time, with the profiled time of the layout-changing
 kernels marked.
 
-Not handled yet: the TFLite side (TFLite is NHWC by construction; a Keras `channels_first` model
-converts with transposes around each convolution, which `irscope tflite` shows, but this study does
-not load TensorFlow), GPU backends (cuDNN prefers NHWC for tensor cores too, and XLA:GPU's layout
+The TFLite side (`irscope.studies.layouts_tflite`, run after the XLA part when TensorFlow is
+installed): the same classifier built in Keras `channels_last` and `channels_first`, batch 1, 32x32,
+converted to fp32 `.tflite`; TFLite kernels are NHWC only, so the converter inserts TRANSPOSE ops,
+which the notes count, with their bytes, share of the activation traffic and the LiteRT latency of
+both models (1 thread, interleaved median). The summary's `tflite` entry holds those rows.
+
+Not handled yet: GPU backends (cuDNN prefers NHWC for tensor cores too, and XLA:GPU's layout
 assignment makes the same kind of choice), and training steps (the weight gradients come back in
 the weights' OIHW layout, adding a transpose per weight).
 """
@@ -153,10 +157,16 @@ def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None)
     load_after = os.getloadavg()[0]
     path = Path(out_dir) / "layouts.png"
     _write_png(path, plot(rows, config))
+    from irscope.studies import layouts_tflite
+
+    if progress is not None:
+        progress("layouts study: TFLite side (Keras channels_last vs channels_first)")
+    tflite = layouts_tflite.measure(config, quick=quick)
     return {
         "study": "layouts", "title": TITLE, "quick": quick, "config": {**config, "depths": list(config["depths"])},
         "table": [table_row(r) for r in rows], "rows": rows,
-        "notes": notes(rows, config, load_before, load_after), "figures": [str(path)],
+        "notes": notes(rows, config, load_before, load_after) + layouts_tflite.notes(tflite),
+        "tflite": tflite, "figures": [str(path)],
     }
 
 
