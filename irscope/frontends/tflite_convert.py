@@ -37,11 +37,8 @@ does by itself.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import itertools
 import math
 import os
-import re
 import sys
 import tempfile
 import warnings
@@ -62,7 +59,6 @@ TABLE_NAME = "IRSCOPE_KERAS"
 CALIBRATION_RANGE = (-1.0, 1.0)
 """Random calibration and comparison inputs are uniform in this range (float inputs)."""
 
-_counter = itertools.count()
 
 
 class ConversionError(Exception):
@@ -207,28 +203,14 @@ def load_keras_model_file(path: str | os.PathLike[str], fn: str | None = None) -
 
 
 def _exec_file(file: Path) -> ModuleType:
-    if not file.is_file():
-        raise ConversionError(f"{file}: no such file" if not file.exists() else f"{file}: not a file")
-    stem = re.sub(r"\W", "_", file.stem)
-    name = f"irscope_keras_{next(_counter)}_{stem}"
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise ConversionError(f"{file}: cannot be loaded as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    directory = str(file.resolve().parent)
-    sys.path.insert(0, directory)
-    sys.modules[name] = module
+    """Run a model file as a fresh module, the way `inspect.hlo` loads one (`model_file.load`)."""
+    from irscope.frontends.model_file import ModelFileError, load
+
     try:
         with quiet_stdout():
-            spec.loader.exec_module(module)
-    except (Exception, SystemExit) as e:
-        del sys.modules[name]
-        from irscope.frontends.jax_lower import user_error_line
-
-        raise ConversionError(user_error_line(e, files=[directory])) from None
-    finally:
-        sys.path.remove(directory)
-    return module
+            return load(file).module
+    except ModelFileError as e:
+        raise ConversionError(str(e)) from None
 
 
 def input_specs(source: Any, signature_key: str | None = None) -> list[InputSpec]:
