@@ -1,4 +1,4 @@
-"""Shared fixtures: the corpus of real HLO text beside the repository."""
+"""Shared fixtures: the corpus of real HLO text vendored in tests/data/corpus/hlo (see its SOURCES.md)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import sys
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-# The corpus lives in ../shared beside a checkout (CI lays it out the same way).
-CORPUS = pathlib.Path(os.environ.get("IRSCOPE_CORPUS", REPO.parent / "shared" / "corpus" / "hlo"))
+# Real HLO text written by XLA and its authors, copied into the repository with its sources and
+# licences (tests/data/corpus/hlo/SOURCES.md); IRSCOPE_CORPUS points the tests at another folder.
+CORPUS = pathlib.Path(os.environ.get("IRSCOPE_CORPUS", REPO / "tests" / "data" / "corpus" / "hlo"))
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jax import lax
@@ -47,8 +48,6 @@ from irscope.passes.cost import (
     while_computations,
 )
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-CORPUS = pathlib.Path(os.environ.get("IRSCOPE_CORPUS", REPO.parent / "shared" / "corpus" / "hlo"))
 REL = 1e-6  # XLA keeps float32 sums; irscope mirrors them, so this is slack, not a need.
 KEYS = (("flops", "flops"), ("transcendentals", "transcendentals"), ("bytes accessed", "bytes_accessed"))
 
