@@ -2,8 +2,13 @@
 
 The public API is what this file imports; everything else is reachable by module path
 (`irscope.ir.hlo_parser`, `irscope.passes.cost`, ...).
+
+Layers (tests/test_layering.py checks them): `ir`, `hw`, `errors`, `util` <- `frontends` <-
+`passes`/`measure`/`kernels` <- `render` <- `studies`/`api` <- `cli`. A result displays itself
+through one hook, `irscope.util.display`.
 """
 
+import irscope.measure.probe  # noqa: F401  (gives irscope.hw the measured figures of the local CPU)
 from irscope.api import inspect_hlo as inspect_hlo
 from irscope.api import inspect_jax as inspect_jax
 from irscope.hw import get_chip as get_chip

@@ -5,6 +5,11 @@ Every number carries its source (`Chip.sources`, field -> where it comes from). 
 this table halves them. The local CPU (`cpu`) is not in the table: its figures are measured once by
 `irscope.measure.probe` and cached, and `get_chip("cpu")` builds a `Chip` from that measurement.
 
+Where this module sits: below `passes` (the roofline and the diff read it), beside `ir`, importing
+nothing above `ir`. Measuring is `measure`'s job, a layer up, so the table does not call the probe:
+`irscope.measure.probe` hands its measured `cpu` to `set_cpu_source` when it is imported (which
+`import irscope` does), and `get_chip("cpu")` asks that source.
+
 Two conventions matter when reading the numbers:
 
 - `peak_flops["f32"]` is the plain (non-tensor-core) FP32 rate on GPUs; `"tf32"` is its own key.
@@ -24,12 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from irscope.ir.hlo import DTYPE_BYTES
-
-if TYPE_CHECKING:
-    from irscope.measure.probe import ProbeResult
 
 GIB = 2**30
 
@@ -292,10 +293,21 @@ def get_chip(name: str, *, progress: Callable[[str], None] | None = None) -> Chi
     """
     key = canonical_name(name)
     if key == "cpu":
-        from irscope.measure import probe  # deferred: the probe needs jax, the static table does not
-
-        return cpu_chip(probe.load_or_measure(progress=progress))
+        if _cpu_source is None:
+            raise ValueError("the local CPU's figures are measured: import irscope.measure.probe (`import "
+                             "irscope` does) so that get_chip('cpu') can read or run the probe")
+        return _cpu_source(progress)
     return _CHIPS[key]
+
+
+# Builds the `cpu` Chip (from the probe's cache, or by running the probe); set by irscope.measure.probe.
+_cpu_source: Callable[[Callable[[str], None] | None], Chip] | None = None
+
+
+def set_cpu_source(source: Callable[[Callable[[str], None] | None], Chip]) -> None:
+    """Install the function `get_chip("cpu")` calls (with its `progress`) to get this machine's Chip."""
+    global _cpu_source
+    _cpu_source = source
 
 
 def canonical_name(name: str) -> str:
@@ -308,43 +320,3 @@ def canonical_name(name: str) -> str:
     if key not in list_chips():
         raise ValueError(f"unknown chip: {name!r}; known: {', '.join(list_chips())}")
     return key
-
-
-def cpu_chip(result: ProbeResult) -> Chip:
-    """The `cpu` Chip from a probe measurement: memory bandwidth is the triad figure, peaks the matmuls."""
-    date = result.measured_at[:10]
-    how = f"measured by irscope's probe on {date} ({result.cpu_model}, {result.cores} cores, jax {result.jax_version})"
-    cfg = result.config
-    peak_flops = {"f32": result.matmul_flops_f32}
-    sources = {
-        "peak_flops.f32": (
-            f"{how}: jax.jit f32 {cfg.matmul_n}x{cfg.matmul_n} matmul on XLA:CPU, best of {cfg.matmul_repeats}"
-        ),
-        "mem_bandwidth": (
-            f"{how}: STREAM-like triad a = b + s*c, numpy, {result.threads} threads, "
-            f"3 x {cfg.array_bytes / 2**20:.0f} MiB arrays, best of {cfg.bw_repeats}"
-        ),
-        "mem_capacity": "total RAM from os.sysconf (SC_PHYS_PAGES x SC_PAGE_SIZE)",
-    }
-    if result.matmul_flops_f64 is not None:
-        peak_flops["f64"] = result.matmul_flops_f64
-        sources["peak_flops.f64"] = (
-            f"{how}: jax.jit f64 {cfg.matmul_n_f64}x{cfg.matmul_n_f64} matmul on XLA:CPU, "
-            f"best of {cfg.matmul_repeats}"
-        )
-    return Chip(
-        name="cpu",
-        product=f"{result.cpu_model} ({result.cores} cores)",
-        vendor=result.vendor,
-        peak_flops=peak_flops,
-        mem_bandwidth=result.triad_bw,
-        mem_capacity=float(result.mem_total),
-        sources=sources,
-        notes=(
-            "Measured, not datasheet: the FLOP/s are what XLA:CPU reaches on a large matmul (not the "
-            "cores' theoretical FMA peak), and the bandwidth is a multi-threaded numpy triad. XLA:CPU's "
-            f"own fused triad reached {result.triad_bw_xla / 1e9:.1f} GB/s. Other float types fall back "
-            "to f32 (XLA:CPU upcasts bf16/f16 dots to f32 on CPUs without native bf16 units)."
-        ),
-    )
-

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         if name == "cpu":
             probe_result = probe.load_or_measure(force=args.remeasure, progress=progress)
-            chips.append(hw.cpu_chip(probe_result))
+            chips.append(probe.cpu_chip(probe_result))
         else:
             chips.append(hw.get_chip(name))
 

@@ -51,6 +51,8 @@ from typing import Any
 
 import numpy as np
 
+from irscope import hw
+
 CACHE_SCHEMA = "irscope.cpu-probe/1"
 CACHE_FILE = "cpu_probe.json"
 MIB = 2**20
@@ -476,3 +478,49 @@ def load_or_measure(
         else:
             warnings.warn(message, RuntimeWarning, stacklevel=2)
     return result
+
+
+def cpu_chip(result: ProbeResult) -> hw.Chip:
+    """The `cpu` Chip from a probe measurement: memory bandwidth is the triad figure, peaks the matmuls."""
+    date = result.measured_at[:10]
+    how = f"measured by irscope's probe on {date} ({result.cpu_model}, {result.cores} cores, jax {result.jax_version})"
+    cfg = result.config
+    peak_flops = {"f32": result.matmul_flops_f32}
+    sources = {
+        "peak_flops.f32": (
+            f"{how}: jax.jit f32 {cfg.matmul_n}x{cfg.matmul_n} matmul on XLA:CPU, best of {cfg.matmul_repeats}"
+        ),
+        "mem_bandwidth": (
+            f"{how}: STREAM-like triad a = b + s*c, numpy, {result.threads} threads, "
+            f"3 x {cfg.array_bytes / 2**20:.0f} MiB arrays, best of {cfg.bw_repeats}"
+        ),
+        "mem_capacity": "total RAM from os.sysconf (SC_PHYS_PAGES x SC_PAGE_SIZE)",
+    }
+    if result.matmul_flops_f64 is not None:
+        peak_flops["f64"] = result.matmul_flops_f64
+        sources["peak_flops.f64"] = (
+            f"{how}: jax.jit f64 {cfg.matmul_n_f64}x{cfg.matmul_n_f64} matmul on XLA:CPU, "
+            f"best of {cfg.matmul_repeats}"
+        )
+    return hw.Chip(
+        name="cpu",
+        product=f"{result.cpu_model} ({result.cores} cores)",
+        vendor=result.vendor,
+        peak_flops=peak_flops,
+        mem_bandwidth=result.triad_bw,
+        mem_capacity=float(result.mem_total),
+        sources=sources,
+        notes=(
+            "Measured, not datasheet: the FLOP/s are what XLA:CPU reaches on a large matmul (not the "
+            "cores' theoretical FMA peak), and the bandwidth is a multi-threaded numpy triad. XLA:CPU's "
+            f"own fused triad reached {result.triad_bw_xla / 1e9:.1f} GB/s. Other float types fall back "
+            "to f32 (XLA:CPU upcasts bf16/f16 dots to f32 on CPUs without native bf16 units)."
+        ),
+    )
+
+
+def _cpu_from_probe(progress: Progress | None) -> hw.Chip:
+    return cpu_chip(load_or_measure(progress=progress))
+
+
+hw.set_cpu_source(_cpu_from_probe)

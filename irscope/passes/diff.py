@@ -60,6 +60,7 @@ from irscope.hw import Chip, get_chip
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
 from irscope.passes.fusion import NO_LAUNCH, Kernel
 from irscope.passes.report import HloReport, KernelRow, analyze
+from irscope.util.display import show
 
 SCHEMA = "irscope.diff-report/1"
 
@@ -347,9 +348,7 @@ class DiffResult:
         }
 
     def to_text(self, **kwargs: Any) -> str:
-        from irscope.render.diff_text import diff_text
-
-        return diff_text(self, **kwargs)
+        return show(self, "text", **kwargs)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -22,10 +22,11 @@ import networkx as nx
 
 from irscope.hw import Chip, peak_dtype_for
 from irscope.ir.hlo import Module
-from irscope.ir.kernel_graph import build_kernel_graph
 from irscope.passes.cost import Cost, ModuleCost, module_cost
 from irscope.passes.fusion import Kernel, find_kernels
+from irscope.passes.kernel_graph import build_kernel_graph
 from irscope.passes.roofline import RooflinePoint, place
+from irscope.util.display import show
 
 if TYPE_CHECKING:
     from irscope.measure.timing import Measurement
@@ -179,20 +180,15 @@ class HloReport:
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
 
+    # Display: written by irscope.render, reached through the one hook irscope.util.display.
     def to_text(self, *, max_rows: int | None = None) -> str:
-        from irscope.render.table import report_table
-
-        return report_table(self, max_rows=max_rows)
+        return show(self, "text", max_rows=max_rows)
 
     def svg(self, **kwargs: Any) -> str:
-        from irscope.render.dot import render_svg
-
-        return render_svg(self.graph(), **kwargs)
+        return show(self, "svg", **kwargs)
 
     def _repr_html_(self) -> str:
-        from irscope.render.table import report_html
-
-        return report_html(self)
+        return show(self, "html")
 
     def __str__(self) -> str:
         return self.to_text()

@@ -1221,6 +1221,12 @@ def render_svg(
     return svg
 
 
+def report_svg(report: Any, *, computation: str | None = None, **kwargs: Any) -> str:
+    """`HloReport.svg()`: the kernel graph of one computation of the report (the entry by default),
+    drawn by `render_svg` with `kwargs`."""
+    return render_svg(report.graph(computation), **kwargs)
+
+
 # ---------------------------------------------------------------------------------------------
 # Plain data
 
