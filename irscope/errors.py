@@ -24,3 +24,118 @@ class IrscopeError(Exception):
 
 class UserError(IrscopeError):
     """A mistake found by the CLI itself (a bad flag value, a file it cannot write)."""
+
+
+# --- the chip table --------------------------------------------------------------------------------
+
+class UnknownChipError(IrscopeError, ValueError):
+    """A chip name `irscope.hw` does not know; the message lists the known ones."""
+
+
+# --- ir: readers ------------------------------------------------------------------------------------
+
+class HloParseError(IrscopeError, ValueError):
+    """Malformed HLO text: `file:line:col: message`, the source line and a caret under the column."""
+
+    def __init__(self, message: str, source: str, line: int = 0, col: int = 0, text_line: str = ""):
+        self.message, self.source, self.line, self.col, self.text_line = message, source, line, col, text_line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}:{self.col}" if self.line else self.source
+        out = f"{where}: {self.message}"
+        if self.text_line:
+            line, col = self.text_line.rstrip("\n"), max(self.col - 1, 0)
+            if len(line) > 100:  # show a window around the column, not a 2,000-character line
+                start = max(0, col - 60)
+                line = ("..." if start else "") + line[start: start + 100] + ("..." if start + 100 < len(line) else "")
+                col = col - start + (3 if start else 0)
+            out += "\n" + line + "\n" + " " * col + "^"
+        return out
+
+    @property
+    def one_line(self) -> str:
+        where = f"{self.source}:{self.line}:{self.col}" if self.line else self.source
+        return f"{where}: {self.message}"
+
+
+class TFLiteParseError(IrscopeError, ValueError):
+    """A file that is not a readable TFLite flatbuffer; the message is one line naming the file."""
+
+
+class TFLiteUnavailable(IrscopeError, ImportError):
+    """Neither ai-edge-litert nor TensorFlow is installed, so the schema bindings are missing."""
+
+
+# --- frontends --------------------------------------------------------------------------------------
+
+class SpecError(IrscopeError, ValueError):
+    """A malformed argument spec. `token` is the offending token, `column` its 1-based column."""
+
+    def __init__(self, message: str, *, token: str = "", column: int = 0) -> None:
+        super().__init__(message)
+        self.token = token
+        self.column = column
+
+
+class LoweringError(IrscopeError):
+    """A function could not be traced or lowered because of the user's code or arguments.
+
+    The message is one line, `file:line: ExceptionType: message` where the line is known.
+    """
+
+
+class ModelFileError(IrscopeError):
+    """A model file that cannot be loaded or used; the message is one line naming the file (and line)."""
+
+
+class IRFileError(IrscopeError, ValueError):
+    """A malformed IR file; `str()` is one line, `path:line:col: message` (line/col when known)."""
+
+
+class StableHLOError(IRFileError):
+    """A StableHLO/MHLO module that does not parse, verify, convert to HLO or compile."""
+
+
+class HloTextError(IRFileError):
+    """HLO text that XLA's own parser rejects, or that cannot be compiled again."""
+
+
+class ConversionError(IrscopeError):
+    """A model that cannot be loaded or converted; the message is one line."""
+
+
+# --- passes, measure, kernels -----------------------------------------------------------------------
+
+class PipelineError(IrscopeError):
+    """The pipeline could not be captured or read (no dumps, an unknown pass); one line."""
+
+
+class TraceError(IrscopeError, RuntimeError):
+    """The profiler could not be started or wrote nothing (another trace running, no profiler)."""
+
+
+class RuntimeUnavailable(IrscopeError, ImportError):
+    """Neither ai-edge-litert nor TensorFlow is installed."""
+
+
+class ModelLoadError(IrscopeError, ValueError):
+    """The interpreter refused the model (an op it does not have, a bad file); one line."""
+
+
+class KernelShapeError(IrscopeError, ValueError):
+    """A shape or dtype a kernel does not handle, with the reason and the limit."""
+
+
+class UnsupportedPallasCall(IrscopeError, ValueError):
+    """A pallas_call whose traffic cannot be read off its BlockSpecs (see `irscope.kernels.static`)."""
+
+
+class TooSlowToInterpret(IrscopeError, ValueError):
+    """A size whose interpret-mode run would take far too long (see MAX_INTERPRET_COPY_BYTES)."""
+
+
+# --- render -----------------------------------------------------------------------------------------
+
+class RenderError(IrscopeError):
+    """Drawing failed for a reason the user can act on (no Graphviz, too large, too slow)."""

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from irscope.errors import UnknownChipError
 from irscope.ir.hlo import DTYPE_BYTES
 
 GIB = 2**30
@@ -318,5 +319,5 @@ def canonical_name(name: str) -> str:
     key = name.strip().lower()
     key = ALIASES.get(key, key)
     if key not in list_chips():
-        raise ValueError(f"unknown chip: {name!r}; known: {', '.join(list_chips())}")
+        raise UnknownChipError(f"unknown chip: {name!r}; known: {', '.join(list_chips())}")
     return key

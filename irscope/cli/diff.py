@@ -116,10 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from irscope import hw
     from irscope.passes.diff import diff_modules
 
-    try:
-        chip_name = hw.canonical_name(args.hw)
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    chip_name = hw.canonical_name(args.hw)
     common = parse_xla_flags(args.xla_flags, "--xla-flags")
     flags_before = {**common, **parse_xla_flags(args.xla_flags_before, "--xla-flags-before")}
     flags_after = {**common, **parse_xla_flags(args.xla_flags_after, "--xla-flags-after")}
@@ -204,8 +201,6 @@ def _label(path: str, fn: str | None, flags: Mapping[str, Any]) -> str:
 def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags: dict[str, Any],
                      which: str) -> _Side:
     from irscope.frontends import model_file
-    from irscope.frontends.jax_lower import LoweringError
-    from irscope.frontends.spec import SpecError
 
     try:
         entries = model_file.resolve(path, fn, args.args)
@@ -220,8 +215,6 @@ def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags:
             return _side(label, lowered.hlo)
         progress(f"{which}: compiling {lowered.name} with XLA ({lowered.backend}) ...")
         executable = lowered.jax_lowered.compile(compiler_options=flags or None)
-    except (model_file.ModelFileError, LoweringError, SpecError) as e:
-        raise UserError(str(e)) from None
     except Exception as e:  # XLA rejects a flag: JaxRuntimeError "No such compile option"
         if type(e).__name__ in ("JaxRuntimeError", "XlaRuntimeError"):
             raise UserError(f"{which}: XLA: {_first_line(str(e))}") from None
@@ -235,20 +228,17 @@ def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags:
 def _from_mlir(args: argparse.Namespace, path: str, flags: dict[str, Any]) -> _Side:
     from irscope.frontends import stablehlo
 
-    try:
-        module = stablehlo.read_mlir(path)
-        if args.stage == "hlo":
-            return _side(_label(path, None, {}), stablehlo.to_hlo_text(module))
-        progress(f"compiling {module.name or path} with XLA ...")
-        compiled = stablehlo.compile_mlir(module, backend=args.backend, compiler_options=flags)
-    except stablehlo.IRFileError as e:
-        raise UserError(str(e)) from None
+    module = stablehlo.read_mlir(path)
+    if args.stage == "hlo":
+        return _side(_label(path, None, {}), stablehlo.to_hlo_text(module))
+    progress(f"compiling {module.name or path} with XLA ...")
+    compiled = stablehlo.compile_mlir(module, backend=args.backend, compiler_options=flags)
     return _side(_label(path, None, flags), compiled.optimized)
 
 
 def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -> _Side:
     from irscope.frontends import stablehlo
-    from irscope.ir.hlo_parser import HloParseError, parse_modules
+    from irscope.ir.hlo_parser import parse_modules
 
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -256,10 +246,7 @@ def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -
         raise UserError(f"{path}: not a text file (expected HLO text, .mlir or a model.py)") from None
     except OSError as e:
         raise UserError(f"{path}: {e.strerror or e}") from None
-    try:
-        modules = parse_modules(text, path)
-    except HloParseError as e:
-        raise UserError(str(e)) from None
+    modules = parse_modules(text, path)
     if not 0 <= args.module < len(modules):
         raise UserError(f"{path} holds {len(modules)} module(s); --module {args.module} is out of range")
     piece = _module_text(text, args.module) if len(modules) > 1 else text
@@ -269,12 +256,9 @@ def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -
     if module.attrs.get("is_scheduled") == "true":
         raise UserError(f"{path} is already optimized (is_scheduled=true): XLA flags cannot apply to it; "
                         "give the module before optimization")
-    try:
-        progress(f"compiling {module.name} with XLA ...")
-        compiled = stablehlo.compile_mlir(stablehlo.hlo_text_to_mlir(piece, path=path), backend=args.backend,
-                                          compiler_options=flags)
-    except stablehlo.IRFileError as e:
-        raise UserError(str(e)) from None
+    progress(f"compiling {module.name} with XLA ...")
+    compiled = stablehlo.compile_mlir(stablehlo.hlo_text_to_mlir(piece, path=path), backend=args.backend,
+                                      compiler_options=flags)
     return _side(_label(path, None, flags), compiled.optimized)
 
 

@@ -104,10 +104,8 @@ def run(args: argparse.Namespace) -> int:
     import jax
 
     from irscope.hw import get_chip
-    from irscope.kernels.common import KernelShapeError
     from irscope.kernels.harness import (
         KERNELS,
-        TooSlowToInterpret,
         check_size,
         compare,
         default_sizes,
@@ -121,10 +119,7 @@ def run(args: argparse.Namespace) -> int:
     interpret = interpret_default() if args.interpret is None else args.interpret
     if not interpret and backend != "gpu":
         raise UserError(f"--compiled needs a GPU; JAX's backend here is {backend}")
-    try:
-        chip = get_chip(args.hw or default_chip_name(), progress=progress)
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    chip = get_chip(args.hw or default_chip_name(), progress=progress)
     unknown = [name for name in args.kernel or () if name not in KERNELS]
     if unknown:
         raise UserError(f"unknown kernel {unknown[0]!r}; known: {', '.join(KERNELS)}")
@@ -141,10 +136,7 @@ def run(args: argparse.Namespace) -> int:
     results = []
     with Progress(total=len(plan), label="kernels") as bar:
         for spec, size in plan:
-            try:
-                results.append(compare(spec, size, args.dtype, chip, interpret=interpret, repeats=args.repeats))
-            except (KernelShapeError, TooSlowToInterpret) as e:
-                raise UserError(str(e)) from None
+            results.append(compare(spec, size, args.dtype, chip, interpret=interpret, repeats=args.repeats))
             bar.advance(f"{spec.name} {'x'.join(map(str, size))}")
     print(format_report(results, device=device, backend=backend, chip=chip, xla_kernels=args.xla_kernels))
     if args.json:

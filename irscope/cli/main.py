@@ -15,7 +15,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from irscope.cli.common import OneLineParser, UserError
+from irscope.cli.common import OneLineParser
+from irscope.errors import IrscopeError
 
 SUBCOMMANDS = ("hlo", "tflite", "kernels", "diff", "figures", "hw")
 
@@ -52,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except UserError as e:
+    except IrscopeError as e:  # every mistake a user can cause (irscope.errors), caught here once
         print(f"irscope {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

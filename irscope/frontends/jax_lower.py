@@ -37,6 +37,7 @@ from typing import Any, Literal
 import jax
 import numpy as np
 
+from irscope.errors import LoweringError as LoweringError
 from irscope.frontends.spec import SpecError, parse_args
 
 _X64_DTYPES = frozenset({"int64", "uint64", "float64", "complex128"})
@@ -68,13 +69,6 @@ def _exclude_from_source_info() -> None:
 
 
 _exclude_from_source_info()
-
-
-class LoweringError(Exception):
-    """A function could not be traced or lowered because of the user's code or arguments.
-
-    The message is one line, `file:line: ExceptionType: message` where the line is known.
-    """
 
 
 @dataclass(frozen=True)

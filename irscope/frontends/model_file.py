@@ -52,6 +52,7 @@ from typing import Any
 
 import jax
 
+from irscope.errors import ModelFileError as ModelFileError
 from irscope.frontends.jax_lower import Lowered, abstractify, lower, user_error_line
 from irscope.frontends.spec import SpecError, format_arg
 
@@ -59,10 +60,6 @@ TABLE_NAME = "IRSCOPE_EXAMPLES"
 """The module-level dict a model file defines to need no flags."""
 
 _counter = itertools.count()
-
-
-class ModelFileError(Exception):
-    """A model file that cannot be loaded or used; the message is one line naming the file (and line)."""
 
 
 @dataclass(frozen=True)

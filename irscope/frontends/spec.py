@@ -25,6 +25,8 @@ from collections.abc import Mapping
 import jax
 import numpy as np
 
+from irscope.errors import SpecError as SpecError
+
 # HLO element type name -> numpy/JAX dtype name. The fp8 and 4-bit types come from ml_dtypes,
 # which JAX depends on, so `np.dtype(jnp.dtype(name))` resolves every one of them.
 HLO_TO_NUMPY: Mapping[str, str] = {
@@ -41,15 +43,6 @@ NUMPY_TO_HLO: Mapping[str, str] = {v: k for k, v in HLO_TO_NUMPY.items()}
 # One token: a dtype word, then an optional [dims], then an optional {layout}.
 _TOKEN = re.compile(r"(?P<dtype>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<dims>[^][]*)\])?(?:\{(?P<layout>[^}]*)\})?")
 _DIM = re.compile(r"\d+")
-
-
-class SpecError(ValueError):
-    """A malformed argument spec. `token` is the offending token, `column` its 1-based column."""
-
-    def __init__(self, message: str, *, token: str = "", column: int = 0) -> None:
-        super().__init__(message)
-        self.token = token
-        self.column = column
 
 
 def parse_dtype(name: str) -> np.dtype:

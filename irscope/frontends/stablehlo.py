@@ -43,6 +43,9 @@ from jax._src.lib import _jax
 from jax._src.lib import xla_client as xc
 from jax._src.lib.mlir import ir
 
+from irscope.errors import HloTextError as HloTextError
+from irscope.errors import IRFileError as IRFileError
+from irscope.errors import StableHLOError as StableHLOError
 from irscope.frontends.jax_lower import Compiled, device_for, normalize_cost
 
 # MLIR bytecode files start with these four bytes.
@@ -51,26 +54,6 @@ _BYTECODE_MAGIC = b"ML\xefR"
 _FILE_LOC = re.compile(r'"(?P<file>(?:[^"\\]|\\.)*)":(?P<line>\d+):(?P<col>\d+)')
 # XLA's HLO parser reports `was parsing 5:26: error: ...`.
 _HLO_LOC = re.compile(r"was parsing (?P<line>\d+):(?P<col>\d+): error: (?P<msg>[^\n]*)")
-
-
-class IRFileError(ValueError):
-    """A malformed IR file; `str()` is one line, `path:line:col: message` (line/col when known)."""
-
-    def __init__(self, message: str, *, path: str, line: int | None = None, column: int | None = None) -> None:
-        self.message = message
-        self.path = path
-        self.line = line
-        self.column = column
-        where = path + (f":{line}" if line else "") + (f":{column}" if line and column else "")
-        super().__init__(f"{where}: {message}")
-
-
-class StableHLOError(IRFileError):
-    """A StableHLO/MHLO module that does not parse, verify, convert to HLO or compile."""
-
-
-class HloTextError(IRFileError):
-    """HLO text that XLA's own parser rejects, or that cannot be compiled again."""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ from typing import Any
 
 import numpy as np
 
+from irscope.errors import ConversionError as ConversionError
+
 MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
 """The quantization modes `convert` knows."""
 
@@ -59,10 +61,6 @@ TABLE_NAME = "IRSCOPE_KERAS"
 CALIBRATION_RANGE = (-1.0, 1.0)
 """Random calibration and comparison inputs are uniform in this range (float inputs)."""
 
-
-
-class ConversionError(Exception):
-    """A model that cannot be loaded or converted; the message is one line."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from irscope.errors import HloParseError as HloParseError
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
 
 # Possessive quantifiers (Python 3.11+) keep the lexer linear: no backtracking into a run.
@@ -55,31 +56,6 @@ _CALL_ATTRS = (
 _CALL_ATTR_SET = frozenset(_CALL_ATTRS)
 _SECTIONS = ("FileNames", "FunctionNames", "FileLocations", "StackFrames")
 _OPENERS = {"{": "}", "(": ")", "[": "]"}
-
-
-class HloParseError(ValueError):
-    """Malformed HLO text: `file:line:col: message`, the source line and a caret under the column."""
-
-    def __init__(self, message: str, source: str, line: int = 0, col: int = 0, text_line: str = ""):
-        self.message, self.source, self.line, self.col, self.text_line = message, source, line, col, text_line
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}:{self.col}" if self.line else self.source
-        out = f"{where}: {self.message}"
-        if self.text_line:
-            line, col = self.text_line.rstrip("\n"), max(self.col - 1, 0)
-            if len(line) > 100:  # show a window around the column, not a 2,000-character line
-                start = max(0, col - 60)
-                line = ("..." if start else "") + line[start: start + 100] + ("..." if start + 100 < len(line) else "")
-                col = col - start + (3 if start else 0)
-            out += "\n" + line + "\n" + " " * col + "^"
-        return out
-
-    @property
-    def one_line(self) -> str:
-        where = f"{self.source}:{self.line}:{self.col}" if self.line else self.source
-        return f"{where}: {self.message}"
 
 
 class _Fail(Exception):

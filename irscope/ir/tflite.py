@@ -52,6 +52,9 @@ from typing import Any
 
 import networkx as nx
 
+from irscope.errors import TFLiteParseError as TFLiteParseError
+from irscope.errors import TFLiteUnavailable as TFLiteUnavailable
+
 FILE_IDENTIFIER = b"TFL3"
 """Bytes 4..8 of every TFLite flatbuffer."""
 
@@ -73,14 +76,6 @@ XLA_DTYPE: Mapping[str, str] = MappingProxyType({
 })
 
 _QUANT_DETAILS = {0: None, 1: "custom", 2: "blockwise", 3: "multi_axis"}
-
-
-class TFLiteParseError(ValueError):
-    """A file that is not a readable TFLite flatbuffer; the message is one line naming the file."""
-
-
-class TFLiteUnavailable(ImportError):
-    """Neither ai-edge-litert nor TensorFlow is installed, so the schema bindings are missing."""
 
 
 def schema() -> ModuleType:

@@ -37,6 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from irscope.errors import TooSlowToInterpret as TooSlowToInterpret
 from irscope.hw import Chip
 from irscope.ir.hlo_parser import parse_module
 from irscope.kernels import flash_attention as _fa
@@ -57,9 +58,6 @@ SCHEMA = "irscope.kernels-report/1"
 # a call at a CPU's 5-20 GB/s) the harness refuses instead of running for hours.
 MAX_INTERPRET_COPY_BYTES = 32 * 2**30
 
-
-class TooSlowToInterpret(ValueError):
-    """A size whose interpret-mode run would take far too long (see MAX_INTERPRET_COPY_BYTES)."""
 
 DTYPES: Mapping[str, Any] = {"f32": jnp.float32, "bf16": jnp.bfloat16}
 

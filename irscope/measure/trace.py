@@ -50,6 +50,7 @@ from typing import Any
 
 import jax
 
+from irscope.errors import TraceError as TraceError
 from irscope.ir.hlo import Module
 from irscope.passes.fusion import CONTROL, Kernel
 
@@ -57,10 +58,6 @@ from irscope.passes.fusion import CONTROL, Kernel
 _DERIVED_LINES = frozenset({"XLA Modules", "XLA Ops", "XLA TraceMe", "Steps", "Framework Ops",
                             "Framework Name Scope", "Source code", "Launch Stats", "SparseCore"})
 _CONTROL_OPCODES = CONTROL | {"while", "conditional", "call"}
-
-
-class TraceError(RuntimeError):
-    """The profiler could not be started or wrote nothing (another trace running, no profiler)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from irscope.errors import PipelineError as PipelineError
 from irscope.frontends.xla_dump import DUMP_OPTIONS as DUMP_OPTIONS
 from irscope.frontends.xla_dump import DumpFile as DumpFile
 from irscope.frontends.xla_dump import dump_files, dump_passes, lowered_compiler, module_of
@@ -52,10 +53,6 @@ if TYPE_CHECKING:
     from irscope.frontends.jax_lower import Lowered
 
 SCHEMA = "irscope.pass-timeline/1"
-
-
-class PipelineError(Exception):
-    """The pipeline could not be captured or read (no dumps, an unknown pass); one line."""
 
 
 @dataclass(frozen=True)

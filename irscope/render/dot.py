@@ -50,6 +50,8 @@ from typing import Any, Literal
 
 import networkx as nx
 
+from irscope.errors import RenderError as RenderError
+
 ColorBy = Literal["kind", "bound"]
 
 # Fill colours by kernel kind: ColorBrewer Set3 (pastel, so black text stays readable).
@@ -108,10 +110,6 @@ _NARROW_HINT = (
     "narrow the view: draw one computation, one scope (scope='.../layer_3'), or fewer kernels "
     "(collapse_repeats=True)"
 )
-
-
-class RenderError(Exception):
-    """Drawing failed for a reason the user can act on (no Graphviz, too large, too slow)."""
 
 
 # ---------------------------------------------------------------------------------------------
