@@ -120,3 +120,24 @@ def test_display_hook_targets_exist_and_live_in_render() -> None:
         module, _, name = target.partition(":")
         assert layer(module) == LAYERS["render"], target
         assert callable(getattr(__import__(module, fromlist=[name]), name)), (kind, fmt, target)
+
+
+def test_opcode_groups_have_one_home_and_old_names_still_work() -> None:
+    from irscope.ir import opcodes
+    from irscope.passes import cost, fusion
+
+    assert fusion.NO_LAUNCH is opcodes.NO_LAUNCH and fusion.CONTROL is opcodes.CONTROL_FLOW
+    assert cost.FREE is opcodes.ZERO_COST and cost.CONTROL_FLOW is opcodes.CONTROL_FLOW
+    # What costs nothing launches nothing; a tuple and an opt-barrier launch nothing but are charged.
+    assert opcodes.ZERO_COST < opcodes.NO_LAUNCH
+    assert opcodes.NO_LAUNCH - opcodes.ZERO_COST >= {"tuple", "opt-barrier"}
+    # No other module defines a set of opcodes.
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "opcodes.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "frozenset" and node.args:
+                literal = node.args[0]
+                values = [e.value for e in getattr(literal, "elts", []) if isinstance(e, ast.Constant)]
+                assert not set(values) & {"get-tuple-element", "while", "exponential", "convolution", "broadcast"}, (
+                    f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: an opcode group outside irscope/ir/opcodes.py")

@@ -50,35 +50,14 @@ import numpy as np
 
 from irscope.ir.attrs import backend_config, conv_dim_labels, int_list, window
 from irscope.ir.hlo import POINTER_BYTES, Computation, Instruction, Module, Shape
+from irscope.ir.opcodes import CONTROL_FLOW as CONTROL_FLOW
+from irscope.ir.opcodes import ELEMENTWISE_FLOP as ELEMENTWISE_FLOP
+from irscope.ir.opcodes import TRANSCENDENTAL as TRANSCENDENTAL
+from irscope.ir.opcodes import ZERO_COST as FREE
 
 # Provenance labels (DESIGN.md): figures that follow XLA's HloCostAnalysis, and irscope's own models.
 XLA = "xla"
 ESTIMATED = "estimated"
-
-# Opcodes XLA counts as one transcendental per output element (HloCostAnalysis::HandleElementwiseOp).
-TRANSCENDENTAL = frozenset({
-    "exponential", "exponential-minus-one", "log", "log-plus-one", "logistic", "power", "sqrt", "cbrt",
-    "rsqrt", "erf", "sine", "cosine", "tan", "tanh", "atan2", "acos", "asin", "acosh", "asinh", "atanh",
-    "cosh", "sinh",
-})
-
-# Opcodes XLA counts as one FLOP per output element (the visitor's element-wise handlers).
-ELEMENTWISE_FLOP = frozenset({
-    "abs", "add", "and", "bitcast-convert", "ceil", "clamp", "compare", "complex", "convert",
-    "count-leading-zeros", "divide", "floor", "imag", "is-finite", "maximum", "minimum", "mulhi",
-    "multiply", "negate", "not", "or",
-    "popcnt", "real", "reduce-precision", "remainder", "round-nearest-afz", "round-nearest-even",
-    "select", "shift-left", "shift-right-arithmetic", "shift-right-logical", "sign", "stochastic-convert",
-    "subtract", "xor",
-})
-
-# Opcodes that move no data and compute nothing in XLA's model (they forward pointers or order work).
-FREE = frozenset({
-    "parameter", "constant", "get-tuple-element", "bitcast", "domain", "after-all", "add-dependency",
-})
-
-# Opcodes whose cost is their called computation's (XLA's HandleWhile/HandleCall/HandleAsyncStart).
-CONTROL_FLOW = frozenset({"while", "conditional", "call", "async-start"})
 
 # FLOPs per fused multiply-add (HloCostAnalysis::kFmaFlops).
 FMA_FLOPS = 2

@@ -35,26 +35,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
+from irscope.ir.opcodes import COLLECTIVES as COLLECTIVES
+from irscope.ir.opcodes import CONTROL_FLOW as CONTROL
+from irscope.ir.opcodes import FILL_PRESERVING as _FILL_TRANSPARENT
+from irscope.ir.opcodes import NO_LAUNCH as NO_LAUNCH
 
-# Opcodes that launch nothing: they name, reshape in place, or wait for other work.
-NO_LAUNCH = frozenset({
-    "parameter", "constant", "get-tuple-element", "tuple", "bitcast", "after-all", "add-dependency",
-    "opt-barrier", "domain", "partition-id", "replica-id", "iota-shape", "get-dimension-size",
-})
-# Opcodes whose callees run as part of the program (the callee's kernels are listed, not this op).
-CONTROL = frozenset({"while", "conditional", "call", "async-start", "async-update", "async-done"})
-COLLECTIVES = frozenset({
-    "all-reduce", "all-gather", "reduce-scatter", "all-to-all", "collective-permute",
-    "collective-broadcast", "ragged-all-to-all", "all-reduce-start", "all-gather-start",
-    "collective-permute-start", "send", "recv",
-})
 # Custom-call targets that are Pallas/Mosaic kernels (TPU, GPU Triton and Mosaic GPU lowerings).
 PALLAS_TARGETS = frozenset({"tpu_custom_call", "__gpu$xla.gpu.triton", "mosaic_gpu", "mosaic_gpu_v2"})
 # Pallas's interpret mode fills outputs (and overhanging block padding) with this value per element
 # type before the grid loop writes them (jax/_src/pallas/primitives.py: uninitialized_value).
 _INT_MIN = {"s8": -(2**7), "s16": -(2**15), "s32": -(2**31), "s64": -(2**63)}
-# Ops a fill passes through unchanged (a NaN stays a NaN, a broadcast of a fill is a fill).
-_FILL_TRANSPARENT = frozenset({"copy", "bitcast", "reshape", "broadcast", "transpose", "convert"})
 
 
 @dataclass(frozen=True, slots=True)

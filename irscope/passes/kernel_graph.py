@@ -22,10 +22,8 @@ from typing import Any
 import networkx as nx
 
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
-from irscope.passes.fusion import CONTROL, NO_LAUNCH, Kernel
-
-# Opcodes an edge looks through to find the real producer.
-_TRANSPARENT = frozenset({"get-tuple-element", "bitcast", "tuple", "opt-barrier", "domain"})
+from irscope.ir.opcodes import CONTROL_FLOW, NO_LAUNCH, PASS_THROUGH
+from irscope.passes.fusion import Kernel
 
 
 def _fused_ops(module: Module, kernel: Kernel) -> list[dict[str, Any]]:
@@ -86,7 +84,7 @@ def _node(module: Module, comp: Computation, inst: Instruction, kernels: Mapping
         if node_data is not None:
             node.update(node_data(kernel))
         return node
-    if inst.opcode in CONTROL:
+    if inst.opcode in CONTROL_FLOW:
         return {**_plain_node(inst), "kind": "control", "ops": [inst.opcode], "called": list(inst.called)}
     if inst.is_root and inst.opcode in NO_LAUNCH and inst.opcode != "parameter":
         return None
@@ -105,7 +103,7 @@ def _plain_node(inst: Instruction) -> dict[str, Any]:
 def _sources(by_name: Mapping[str, Instruction], name: str) -> list[tuple[str, Shape]]:
     """(producer, shape) pairs behind an operand, looking through tuples, GTEs and bitcasts."""
     inst = by_name[name]
-    if inst.opcode not in _TRANSPARENT:
+    if inst.opcode not in PASS_THROUGH:
         return [(name, inst.shape)]
     if inst.opcode == "tuple":
         out: list[tuple[str, Shape]] = []
@@ -117,7 +115,7 @@ def _sources(by_name: Mapping[str, Instruction], name: str) -> list[tuple[str, S
         if producer.opcode == "tuple":
             index = int(inst.attrs.get("index", "0"))
             return _sources(by_name, producer.operands[index])
-        if producer.opcode in _TRANSPARENT:
+        if producer.opcode in PASS_THROUGH:
             return [(src, inst.shape) for src, _ in _sources(by_name, producer.name)]
         return [(producer.name, inst.shape)]
     # bitcast, opt-barrier, domain: the data is the operand's

@@ -22,6 +22,7 @@ import networkx as nx
 
 from irscope.hw import Chip, peak_dtype_for
 from irscope.ir.hlo import Module
+from irscope.ir.opcodes import MATMUL as _MATMUL
 from irscope.passes.cost import Cost, ModuleCost, module_cost
 from irscope.passes.fusion import Kernel, find_kernels
 from irscope.passes.kernel_graph import build_kernel_graph
@@ -33,9 +34,6 @@ if TYPE_CHECKING:
     from irscope.measure.trace import KernelTimes
 
 SCHEMA = "irscope.hlo-report/1"
-
-# Opcodes whose input dtype sets the compute roof (a bf16 dot runs on the bf16 units).
-_MATMUL = frozenset({"dot", "convolution", "ragged-dot"})
 
 
 @dataclass(frozen=True, slots=True)
