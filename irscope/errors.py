@@ -26,6 +26,11 @@ class UserError(IrscopeError):
     """A mistake found by the CLI itself (a bad flag value, a file it cannot write)."""
 
 
+class WriteError(UserError, OSError):
+    """An output file that cannot be written (a missing or read-only folder, a full disk); still an
+    `OSError` for callers that treat a failed write as a warning."""
+
+
 # --- the chip table --------------------------------------------------------------------------------
 
 class UnknownChipError(IrscopeError, ValueError):
@@ -91,6 +96,14 @@ class ModelFileError(IrscopeError):
 
 class IRFileError(IrscopeError, ValueError):
     """A malformed IR file; `str()` is one line, `path:line:col: message` (line/col when known)."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None, column: int | None = None) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        where = path + (f":{line}" if line else "") + (f":{column}" if line and column else "")
+        super().__init__(f"{where}: {message}")
 
 
 class StableHLOError(IRFileError):
