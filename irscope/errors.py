@@ -90,6 +90,11 @@ class LoweringError(IrscopeError):
     """
 
 
+class TargetError(IrscopeError, ValueError):
+    """A command-line target that cannot be used as given: missing, a directory, not text, `::fn`
+    after a file that is not a model.py."""
+
+
 class ModelFileError(IrscopeError):
     """A model file that cannot be loaded or used; the message is one line naming the file (and line)."""
 

@@ -124,7 +124,7 @@ def test_stage_hlo_compares_xla_input(diff):
 @pytest.mark.parametrize("argv, message", [
     (("nope.hlo", TANH), "nope.hlo: no such file"),
     ((EXACT, "tests"), "is a directory"),
-    ((f"{EXACT}::f", TANH), "no such file"),
+    ((f"{EXACT}::f", TANH), "::fn picks a function of a model.py, not of a .hlo file"),
     (("examples/gelu.py", TANH), "offers 2 programs"),
     (("examples/gelu.py::nosuch", TANH), "no function 'nosuch'"),
     ((EXACT, TANH, "--hw", "abacus"), "unknown chip"),

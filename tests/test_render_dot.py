@@ -490,16 +490,6 @@ def test_svg_written_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.Mon
     assert [p.name for p in tmp_path.iterdir()] == ["kernels.svg"]
 
 
-def test_failed_write_removes_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(src: str, dst: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(rd.os, "replace", broken)
-    with pytest.raises(OSError, match="disk full"):
-        rd._write_atomic(tmp_path / "x.svg", "<svg/>")
-    assert list(tmp_path.iterdir()) == []
-
-
 # ---------------------------------------------------------------------------------------------
 # Plain data
 

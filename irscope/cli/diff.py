@@ -15,10 +15,10 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from irscope.cli.common import UserError, progress, write_atomic
+from irscope.util.text import first_line as _first_line
 
 EPILOG = """\
 BEFORE and AFTER are each one of:
@@ -120,10 +120,10 @@ def run(args: argparse.Namespace) -> int:
     common = parse_xla_flags(args.xla_flags, "--xla-flags")
     flags_before = {**common, **parse_xla_flags(args.xla_flags_before, "--xla-flags-before")}
     flags_after = {**common, **parse_xla_flags(args.xla_flags_after, "--xla-flags-after")}
-    for target in (args.before, args.after):  # both exist before anything is compiled
-        path_text = target.partition("::")[0] if ".py::" in target else target
-        if not Path(path_text).exists():
-            raise UserError(f"{path_text}: no such file")
+    from irscope.frontends.target import load_target
+
+    for target in (args.before, args.after):  # both are usable before anything is compiled
+        load_target(target)
     before = _load(args, args.before, flags_before, "before")
     after = _load(args, args.after, flags_after, "after")
     chip = hw.get_chip(chip_name, progress=progress)
@@ -173,19 +173,15 @@ def _flag_value(value: str) -> Any:
 
 
 def _load(args: argparse.Namespace, target: str, flags: dict[str, Any], which: str) -> _Side:
-    path_text, _, fn = target.partition("::") if ".py::" in target else (target, "", "")
-    path = Path(path_text)
-    if not path.exists():
-        raise UserError(f"{path_text}: no such file")
-    if path.is_dir():
-        raise UserError(f"{path_text}: is a directory (give a model.py, .hlo/.txt or .mlir file)")
-    if path.suffix == ".py":
-        return _from_model_file(args, path_text, fn or args.fn, flags, which)
-    if fn:
-        raise UserError(f"{target}: ::fn picks a function of a model.py, not of a {path.suffix or 'text'} file")
+    from irscope.frontends.target import load_target
+
+    loaded = load_target(target)
+    path_text = loaded.name
+    if loaded.kind == "model":
+        return _from_model_file(args, path_text, loaded.fn or args.fn, flags, which)
     if args.measure:
         progress(f"--measure: {path_text} is not a model.py; its side is not measured")
-    if path.suffix in (".mlir", ".mlirbc"):
+    if loaded.kind == "mlir":
         return _from_mlir(args, path_text, flags)
     return _from_hlo_text(args, path_text, flags)
 
@@ -238,14 +234,10 @@ def _from_mlir(args: argparse.Namespace, path: str, flags: dict[str, Any]) -> _S
 
 def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -> _Side:
     from irscope.frontends import stablehlo
+    from irscope.frontends.target import load_target
     from irscope.ir.hlo_parser import parse_modules
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not a text file (expected HLO text, .mlir or a model.py)") from None
-    except OSError as e:
-        raise UserError(f"{path}: {e.strerror or e}") from None
+    text = load_target(path).read_text()
     modules = parse_modules(text, path)
     if not 0 <= args.module < len(modules):
         raise UserError(f"{path} holds {len(modules)} module(s); --module {args.module} is out of range")
@@ -264,8 +256,10 @@ def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -
 
 def _module_text(text: str, index: int) -> str:
     """The text of one module of a file that holds several, split as the parser splits them."""
-    pieces = re.split(r"^[ \t]*//[ \t]*-----[ \t]*$", text, flags=re.M)
-    return pieces[index].strip("\n") + "\n" if index < len(pieces) else text
+    from irscope.ir.hlo_parser import split_modules
+
+    pieces = split_modules(text)
+    return pieces[index][1].strip("\n") + "\n" if index < len(pieces) else text
 
 
 def _side(label: str, text: str) -> _Side:
@@ -295,6 +289,3 @@ def _measure(side: _Side, executable: Any, entry: Any, which: str, backend: str 
     if times.unmatched_kernels:
         progress(f"{which}: {len(times.unmatched_kernels)} of {times.total} kernels had no trace event")
 
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")

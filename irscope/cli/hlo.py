@@ -107,20 +107,19 @@ class _Program:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = Path(args.target)
-    if not path.exists():
-        raise UserError(f"{args.target}: no such file")
-    if path.is_dir():
-        raise UserError(f"{args.target}: is a directory (give a model.py, .hlo/.txt or .mlir file)")
+    from irscope.frontends.target import load_target
+
+    target = load_target(args.target)
+    path = target.path
     chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
     _check_measure_flags(args, path)
     from irscope.cli.passes import run_target, wants_passes
 
     if wants_passes(args):
         return run_target(args)  # model.py (one entry), .mlir, or pre-optimization HLO
-    if path.suffix == ".py":
+    if target.kind == "model":
         programs = _from_model_file(args)
-    elif path.suffix in (".mlir", ".mlirbc"):
+    elif target.kind == "mlir":
         programs = _from_mlir(args)
     else:
         programs = _from_hlo_text(args)
@@ -207,14 +206,10 @@ def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
 
 
 def _from_hlo_text(args: argparse.Namespace) -> list[_Program] | None:
+    from irscope.frontends.target import load_target
     from irscope.ir.hlo_parser import HloParseError, parse_modules
 
-    try:
-        text = Path(args.target).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{args.target}: not a text file (expected HLO text, .mlir or a model.py)") from None
-    except OSError as e:
-        raise UserError(f"{args.target}: {e.strerror or e}") from None
+    text = load_target(args.target).read_text()
     try:
         modules = parse_modules(text, args.target)
     except HloParseError as e:

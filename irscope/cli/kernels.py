@@ -23,6 +23,7 @@ import sys
 from typing import Any
 
 from irscope.cli.common import Progress, UserError, progress, write_atomic
+from irscope.util.text import align_row
 
 # The harness's kernels (irscope.kernels.harness.KERNELS; a test keeps the two in step).
 KERNEL_NAMES = ("gelu", "swish", "softmax", "layer_norm", "matmul_bias_gelu", "flash_attention")
@@ -196,9 +197,10 @@ def format_report(results: list[Any], *, device: str, backend: str, chip: Any, x
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     left = {0, 1, 2, 5}
 
+    right = set(range(len(header))) - left
+
     def line(row: tuple[str, ...]) -> str:
-        cells = [c.ljust(widths[i]) if i in left else c.rjust(widths[i]) for i, c in enumerate(row)]
-        return "  ".join(cells).rstrip()
+        return align_row(row, widths, right)
 
     group_cells, i = [], 0
     for title, span in groups:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from irscope.cli.common import Progress, UserError, progress, write_atomic
@@ -45,24 +44,20 @@ def wants_passes(args: argparse.Namespace) -> bool:
 def run_target(args: argparse.Namespace) -> int:
     """`--passes`/`--pass` for any TARGET: a model.py (one program), a .mlir file, or HLO text before
     optimization (XLA cannot re-run its pipeline on an optimized module)."""
-    path = Path(args.target)
-    if path.suffix == ".py":
-        return run_passes(args, resolve_one(args))
     from irscope.frontends import stablehlo
+    from irscope.frontends.target import load_target
 
-    try:
-        if path.suffix in (".mlir", ".mlirbc"):
-            module = stablehlo.read_mlir(args.target)
-        else:
-            text = path.read_text(encoding="utf-8")
-            if "is_scheduled=true" in text.split("\n", 1)[0]:
-                raise UserError(f"{args.target} is already optimized (is_scheduled=true): --passes needs the "
-                                "module before optimization (e.g. `--stage hlo` of a model.py)")
-            module = stablehlo.hlo_text_to_mlir(text, path=args.target)
-    except UnicodeDecodeError:
-        raise UserError(f"{args.target}: not a text file (expected HLO text, .mlir or a model.py)") from None
-    except OSError as e:
-        raise UserError(f"{args.target}: {e.strerror or e}") from None
+    target = load_target(args.target)
+    if target.kind == "model":
+        return run_passes(args, resolve_one(args))
+    if target.kind == "mlir":
+        module = stablehlo.read_mlir(args.target)
+    else:
+        text = target.read_text()
+        if "is_scheduled=true" in text.split("\n", 1)[0]:
+            raise UserError(f"{args.target} is already optimized (is_scheduled=true): --passes needs the "
+                            "module before optimization (e.g. `--stage hlo` of a model.py)")
+        module = stablehlo.hlo_text_to_mlir(text, path=args.target)
 
     def compile_with(options: dict[str, Any]) -> object:
         return stablehlo.compile_mlir(module, backend=getattr(args, "backend", None), compiler_options=options)

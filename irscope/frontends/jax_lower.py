@@ -39,6 +39,7 @@ import numpy as np
 
 from irscope.errors import LoweringError as LoweringError
 from irscope.frontends.spec import SpecError, parse_args
+from irscope.util.text import first_line as _first_line
 
 _X64_DTYPES = frozenset({"int64", "uint64", "float64", "complex128"})
 
@@ -263,9 +264,6 @@ def _is_user_file(filename: str, wanted: list[str] | None) -> bool:
         return False
     return wanted is None or any(path == w or path.startswith(w.rstrip(os.sep) + os.sep) for w in wanted)
 
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def _display(filename: str) -> str:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +46,8 @@ from irscope.errors import HloTextError as HloTextError
 from irscope.errors import IRFileError as IRFileError
 from irscope.errors import StableHLOError as StableHLOError
 from irscope.frontends.jax_lower import Compiled, device_for, normalize_cost
+from irscope.util.files import write_atomic
+from irscope.util.text import first_line as _first_line
 
 # MLIR bytecode files start with these four bytes.
 _BYTECODE_MAGIC = b"ML\xefR"
@@ -114,15 +115,7 @@ def parse_mlir(source: str | bytes, *, path: str = "<string>") -> MlirModule:
 
 def write_mlir(path: str | os.PathLike[str], text: str) -> None:
     """Write MLIR text to `path` whole or not at all (a temporary file in the same folder, then rename)."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, make_dirs=False)
 
 
 def to_hlo_text(module: MlirModule) -> str:
@@ -283,6 +276,3 @@ def _xla_message(error: Exception) -> str:
     text = re.sub(r"^[A-Z_]+: ", "", text)
     return re.sub(r"^-:\d+:\d+: error: ", "", text)
 
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")

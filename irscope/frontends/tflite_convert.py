@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from irscope.errors import ConversionError as ConversionError
+from irscope.util.text import first_line
 
 MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
 """The quantization modes `convert` knows."""
@@ -417,8 +418,4 @@ def convert(
 
 
 def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith(("Traceback", "File ")):
-            return line[:200]
-    return ""
+    return first_line(text, limit=200, skip=("Traceback", "File "))

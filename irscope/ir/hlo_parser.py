@@ -534,7 +534,7 @@ def _describe(tok: str) -> str:
     return repr(tok if len(tok) <= 40 else tok[:37] + "...")
 
 
-def _split_modules(text: str) -> list[tuple[int, str]]:
+def split_modules(text: str) -> list[tuple[int, str]]:
     """Pieces of a file with several modules split by `// -----` lines, with their line offsets."""
     if "-----" not in text:
         return [(0, text)] if _TOKEN_PRESENT.search(text) else []
@@ -557,7 +557,7 @@ def parse_modules(text: str, source: str = "<string>") -> list[Module]:
     """
     default = _default_name(source)
     modules: list[Module] = []
-    for line_offset, piece in _split_modules(text):
+    for line_offset, piece in split_modules(text):
         parser = _Parser(piece, source)
         try:
             modules.extend(parser.parse_modules(default))

@@ -54,6 +54,7 @@ import networkx as nx
 
 from irscope.errors import TFLiteParseError as TFLiteParseError
 from irscope.errors import TFLiteUnavailable as TFLiteUnavailable
+from irscope.util.text import first_line
 
 FILE_IDENTIFIER = b"TFL3"
 """Bytes 4..8 of every TFLite flatbuffer."""
@@ -434,7 +435,7 @@ def parse_tflite(data: bytes, source: str = "<bytes>") -> TFLiteModel:
 
 
 def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:120]
+    return first_line(text, limit=120)
 
 
 def _snake(name: str) -> str:

@@ -27,8 +27,6 @@ overhead, which matters below ~10 us).
 from __future__ import annotations
 
 import math
-import statistics
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +45,7 @@ from irscope.kernels import matmul as _mm
 from irscope.kernels import softmax as _sm
 from irscope.kernels import swish as _swish
 from irscope.kernels.static import pallas_traffic
+from irscope.measure.timing import time_call
 from irscope.passes.cost import module_cost
 from irscope.passes.fusion import find_kernels
 from irscope.passes.roofline import place
@@ -215,13 +214,9 @@ def _finite(x: float) -> float | None:
 
 def median_time(fn: Callable[..., Any], args: Sequence[Any], repeats: int) -> float:
     """Median wall-clock seconds of `fn(*args)` over `repeats` runs, after one untimed warm-up run."""
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    n = max(1, repeats)
+    return time_call(lambda: fn(*args), warmup=1, min_repeats=n, max_repeats=n, min_time_s=0.0,
+                     max_time_s=float("inf")).median_s
 
 
 def check_size(spec: KernelSpec, size: Sequence[int]) -> tuple[int, ...]:

@@ -38,7 +38,6 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -52,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from irscope import hw
+from irscope.util.files import write_atomic
 
 CACHE_SCHEMA = "irscope.cpu-probe/1"
 CACHE_FILE = "cpu_probe.json"
@@ -257,13 +257,11 @@ def _jax_version() -> str:
 
 def _best_rates(run: Callable[[], None], nbytes_or_flops: float, repeats: int) -> list[float]:
     """Rates (work / s) of `repeats` timed runs after one untimed warm-up."""
-    run()
-    rates = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run()
-        rates.append(nbytes_or_flops / (time.perf_counter() - t0))
-    return rates
+    from irscope.measure.timing import time_call  # deferred: timing imports jax, `import irscope` does not
+
+    timing = time_call(run, warmup=1, min_repeats=repeats, max_repeats=repeats, min_time_s=0.0,
+                       max_time_s=float("inf"))
+    return [nbytes_or_flops / s for s in timing.samples_s]
 
 
 def _numpy_stream(cfg: ProbeConfig, progress: Progress) -> dict[str, list[float]]:
@@ -431,17 +429,7 @@ def _save(result: ProbeResult, path: Path, key: dict[str, Any]) -> Path:
     entries = [e for e in _read_entries(path) if e.get("key") != key]
     entries = [*entries, {"key": key, "result": result.to_json()}][-MAX_CACHE_ENTRIES:]
     text = json.dumps({"schema": CACHE_SCHEMA, "entries": entries}, indent=1) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)  # a WriteError is an OSError: load_or_measure warns and goes on
     return path
 
 

@@ -41,7 +41,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -51,6 +50,8 @@ from typing import Any, Literal
 import networkx as nx
 
 from irscope.errors import RenderError as RenderError
+from irscope.render.table import human_bytes as human_bytes
+from irscope.util.files import write_atomic
 
 ColorBy = Literal["kind", "bound"]
 
@@ -306,17 +307,6 @@ class View:
 
 # ---------------------------------------------------------------------------------------------
 # Human units
-
-
-def human_bytes(n: float) -> str:
-    """`1536` -> `1.5 KiB` (binary units, as XLA and profilers print memory)."""
-    if n < 1024:
-        return f"{n:.0f} B"
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        n /= 1024
-        if n < 1024 or unit == "TiB":
-            return f"{n:.1f} {unit}"
-    raise AssertionError("unreachable")
 
 
 def human_flops(n: float) -> str:
@@ -1175,23 +1165,6 @@ def _render_view(view: View, *, engine: str, timeout_s: float) -> str:
             "or allow more time (timeout_s)") from None
 
 
-def _write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write the whole file or nothing: a temp file in the same folder, then `os.replace`."""
-    target = os.path.abspath(os.fspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".irscope-", suffix=".tmp", dir=os.path.dirname(target))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def render_svg(
     graph: nx.MultiDiGraph,
     path: str | os.PathLike[str] | None = None,
@@ -1215,7 +1188,7 @@ def render_svg(
     """
     svg = _render_view(build_view(graph, **to_dot_kwargs), engine=engine, timeout_s=timeout_s)
     if path is not None:
-        _write_atomic(path, svg)
+        write_atomic(path, svg, make_dirs=False)
     return svg
 
 

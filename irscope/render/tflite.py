@@ -23,6 +23,7 @@ import networkx as nx
 from irscope.ir.tflite import quantization_summary
 from irscope.passes.quantization import OpInfo, TFLiteAnalysis
 from irscope.render.table import human_bytes, human_count, human_time
+from irscope.util.text import text_table as _grid
 
 PRECISION_COLORS: Mapping[str, str] = {
     "float32": "#fb8072",
@@ -39,17 +40,6 @@ PRECISION_COLORS: Mapping[str, str] = {
 
 # ---------------------------------------------------------------------------------------------
 # The table
-
-
-def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> list[str]:
-    """Columns padded to their widest cell; columns in `right` right-aligned."""
-    widths = [max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(header)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if k in right else c.ljust(w)
-                         for k, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
 def op_label(info: OpInfo) -> str:
