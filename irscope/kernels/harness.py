@@ -49,6 +49,7 @@ from irscope.measure.timing import time_call
 from irscope.passes.cost import module_cost
 from irscope.passes.fusion import find_kernels
 from irscope.passes.roofline import place
+from irscope.util.display import show
 
 SCHEMA = "irscope.kernels-report/1"
 
@@ -283,6 +284,35 @@ def compare(spec: KernelSpec, size: Sequence[int], dtype: str, chip: Chip, *, in
         time_pallas_s=times["pallas"], time_xla_s=times["xla"], time_eager_s=times["eager"],
         interpret=interpret, chip=chip.name, roofline=roofline, xla_kernels=xla_kernels,
     )
+
+
+@dataclass(frozen=True)
+class KernelComparison:
+    """Pallas vs XLA vs eager for several kernels and sizes on one device: what `irscope kernels` reports."""
+
+    results: tuple[Result, ...]
+    """One `compare` result per kernel and size, in the order run."""
+    device: str
+    """The device they ran on (`jax.devices()[0].device_kind`)."""
+    backend: str
+    """JAX's backend (`cpu`, `gpu`, `tpu`)."""
+    chip: Chip
+    """The chip whose roofline the fractions use."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether every Pallas kernel matched its reference within tolerance."""
+        return all(r.ok for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return report_json(self.results, device=self.device, backend=self.backend)
+
+    # Display: written by irscope.render, reached through the one hook irscope.util.display.
+    def to_text(self, *, xla_kernels: bool = False) -> str:
+        return show(self, "text", xla_kernels=xla_kernels)
+
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
 
 def report_json(results: Sequence[Result], *, device: str, backend: str) -> dict[str, Any]:

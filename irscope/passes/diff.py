@@ -342,8 +342,12 @@ class DiffResult:
                            "time_at_peak_s": "estimated", "measured_s": "measured"},
         }
 
+    # Display: written by irscope.render, reached through the one hook irscope.util.display.
     def to_text(self, **kwargs: Any) -> str:
         return show(self, "text", **kwargs)
+
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -155,8 +155,12 @@ class PassTimeline:
                 "dumps": len(self.steps), "passes_that_changed": sum(1 for s in self.steps if s.changed),
                 "steps": [s.to_json() for s in self.steps]}
 
+    # Display: written by irscope.render, reached through the one hook irscope.util.display.
     def to_text(self, *, show_all: bool = False) -> str:
         return show(self, "text", show_all=show_all)
+
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
 
 class PassDumps:

@@ -55,6 +55,7 @@ from typing import Any
 import networkx as nx
 
 from irscope.ir.tflite import XLA_DTYPE, Operator, Subgraph, Tensor, TFLiteModel, build_kernel_graph
+from irscope.util.display import show
 
 FLOAT_DTYPES = frozenset({"float32", "float16", "bfloat16", "float64"})
 """Dtypes an operator computes in as floating point."""
@@ -270,6 +271,16 @@ class TFLiteAnalysis:
                            "conventions": "irscope.passes.quantization (from shapes and dtypes)"},
         })
         return out
+
+    # Display: written by irscope.render, reached through the one hook irscope.util.display.
+    def to_text(self, **kwargs: Any) -> str:
+        return show(self, "text", **kwargs)
+
+    def svg(self, **kwargs: Any) -> str:
+        return show(self, "svg", **kwargs)
+
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,7 +24,14 @@ WRITERS: Mapping[tuple[str, str], str] = MappingProxyType({
     ("HloReport", "html"): "irscope.render.table:report_html",
     ("HloReport", "svg"): "irscope.render.dot:report_svg",
     ("DiffResult", "text"): "irscope.render.diff_text:diff_text",
+    ("DiffResult", "html"): "irscope.render.results:text_html",
     ("PassTimeline", "text"): "irscope.render.pipeline_text:pass_timeline_text",
+    ("PassTimeline", "html"): "irscope.render.results:text_html",
+    ("TFLiteAnalysis", "text"): "irscope.render.tflite:report_table",
+    ("TFLiteAnalysis", "html"): "irscope.render.results:text_html",
+    ("TFLiteAnalysis", "svg"): "irscope.render.results:tflite_svg",
+    ("KernelComparison", "text"): "irscope.render.kernels_text:comparison_text",
+    ("KernelComparison", "html"): "irscope.render.results:text_html",
 })
 
 
