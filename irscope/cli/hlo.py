@@ -284,7 +284,8 @@ def _write_svg(args: argparse.Namespace, report) -> None:
     try:
         from irscope.render.dot import render_svg
 
-        svg = render_svg(report.graph(args.computation), color_by=args.color_by, expand=args.expand)
+        svg = render_svg(report.graph(args.computation), color_by=args.color_by, expand=args.expand,
+                         warn=lambda note: progress(f"warning: --expand: {note} (--computation NAME draws one)"))
     except RenderError as e:
         raise UserError(str(e)) from None
     write_atomic(args.svg, svg)

@@ -25,7 +25,7 @@ Conventions:
   sizes per buffer are counted once.
 
 `build_kernel_graph(model)` turns one subgraph into the common kernel graph of
-`irscope.ir.kernel_graph`: one node per operator (kind `op`), per subgraph input (`parameter`) and
+`irscope.ir.graph_schema`: one node per operator (kind `op`), per subgraph input (`parameter`) and
 per constant tensor (`constant`); one edge per tensor use. Costs beyond bytes (FLOPs, precision,
 roofline placement) come from `irscope.passes.quantization` through `node_data`.
 
@@ -54,6 +54,7 @@ import networkx as nx
 
 from irscope.errors import TFLiteParseError as TFLiteParseError
 from irscope.errors import TFLiteUnavailable as TFLiteUnavailable
+from irscope.ir.graph_schema import empty_costs
 from irscope.util.text import first_line
 
 FILE_IDENTIFIER = b"TFL3"
@@ -688,8 +689,7 @@ class _Reader:
 
 
 def _empty_costs() -> dict[str, Any]:
-    return {"bytes_read": 0.0, "bytes_written": 0.0, "flops": 0.0, "transcendentals": 0.0,
-            "intensity": None, "bound": None, "time_at_peak_s": None, "fused": []}
+    return {**empty_costs(), "fused": []}
 
 
 def build_kernel_graph(
@@ -697,7 +697,7 @@ def build_kernel_graph(
     subgraph: int = 0,
     node_data: Callable[[Operator], Mapping[str, Any]] | None = None,
 ) -> nx.MultiDiGraph:
-    """The kernel graph of one subgraph, in the schema of `irscope.ir.kernel_graph`.
+    """The kernel graph of one subgraph, in the schema of `irscope.ir.graph_schema`.
 
     Nodes: one per operator (id `<opcode>_<index>` in lower case, kind `op`, `ops` the opcode and its
     fused activation, `op_name` the name of its first output tensor), one per subgraph input

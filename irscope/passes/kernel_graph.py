@@ -9,32 +9,35 @@ what it bitcasts, and a tuple fans out into one edge per element.
 
 The graph is built from the IR and the passes' results; it is never the source of truth.
 
-Node attributes: kind, opcode, ops, op_name, shape, bytes_read, bytes_written, flops,
-transcendentals, intensity, bound, time_at_peak_s, fused (the fused computation's instructions as
-dicts of name/opcode/operands/shape). Edge attributes: shape, dtype, bytes, operand_index.
+Node and edge attributes: `irscope.ir.graph_schema` (`KernelNode`, `TensorEdge`), the schema the
+TFLite builder, the drawing and the JSON share.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import networkx as nx
 
+from irscope.ir.graph_schema import FusedInstruction, KernelNode, empty_costs
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
 from irscope.ir.opcodes import CONTROL_FLOW, NO_LAUNCH, PASS_THROUGH
 from irscope.passes.fusion import Kernel
 
 
-def _fused_ops(module: Module, kernel: Kernel) -> list[dict[str, Any]]:
+def _fused_ops(module: Module, kernel: Kernel) -> list[FusedInstruction]:
     if kernel.fused_computation is None:
         return []
     fused = module.computations[kernel.fused_computation]
-    return [
-        {"name": i.name, "opcode": i.opcode, "operands": list(i.operands), "shape": i.shape.short(),
-         **({"parameter_number": i.parameter_number} if i.opcode == "parameter" else {})}
-        for i in fused.instructions
-    ]
+    out: list[FusedInstruction] = []
+    for i in fused.instructions:
+        op = FusedInstruction(name=i.name, opcode=i.opcode, operands=list(i.operands), shape=i.shape.short())
+        if i.opcode == "parameter":
+            op["parameter_number"] = i.parameter_number
+        out.append(op)
+    return out
 
 
 def build_kernel_graph(
@@ -55,8 +58,9 @@ def build_kernel_graph(
     graph = nx.MultiDiGraph(module=module.name, computation=comp.name)
     mine = {k.name: k for k in kernels if k.computation == comp.name}
     by_name = comp.by_name
+    runs_under = Counter(name for k in kernels for name in set(k.path))  # HLO names are module-unique
     for inst in comp.instructions:
-        node = _node(module, comp, inst, mine, node_data)
+        node = _node(module, comp, inst, mine, node_data, runs_under)
         if node is not None:
             graph.add_node(inst.name, **node)
     for inst in comp.instructions:
@@ -72,32 +76,27 @@ def build_kernel_graph(
 
 
 def _node(module: Module, comp: Computation, inst: Instruction, kernels: Mapping[str, Kernel],
-          node_data: Callable[[Kernel], Mapping[str, Any]] | None) -> dict[str, Any] | None:
+          node_data: Callable[[Kernel], Mapping[str, Any]] | None, runs_under: Mapping[str, int]
+          ) -> KernelNode | None:
     kernel = kernels.get(inst.name)
     if kernel is not None:
-        node = {
-            "kind": kernel.kind, "opcode": kernel.opcode, "ops": list(kernel.ops), "op_name": kernel.op_name,
-            "shape": inst.shape.short(), "fused": _fused_ops(module, kernel),
-            "bytes_read": 0.0, "bytes_written": 0.0, "flops": 0.0, "transcendentals": 0.0,
-            "intensity": None, "bound": None, "time_at_peak_s": None,
-        }
+        node = KernelNode(kind=kernel.kind, opcode=kernel.opcode, ops=list(kernel.ops), op_name=kernel.op_name,
+                          shape=inst.shape.short(), fused=_fused_ops(module, kernel), **empty_costs())
         if node_data is not None:
-            node.update(node_data(kernel))
+            node.update(node_data(kernel))  # type: ignore[typeddict-item]
         return node
     if inst.opcode in CONTROL_FLOW:
-        return {**_plain_node(inst), "kind": "control", "ops": [inst.opcode], "called": list(inst.called)}
+        return KernelNode(**{**_plain_node(inst), "kind": "control", "ops": [inst.opcode],  # type: ignore[typeddict-item]
+                             "called": list(inst.called), "kernels": runs_under.get(inst.name, 0)})
     if inst.is_root and inst.opcode in NO_LAUNCH and inst.opcode != "parameter":
         return None
     return None
 
 
-def _plain_node(inst: Instruction) -> dict[str, Any]:
+def _plain_node(inst: Instruction) -> KernelNode:
     kind = {"parameter": "parameter", "constant": "constant"}.get(inst.opcode, "op")
-    return {
-        "kind": kind, "opcode": inst.opcode, "ops": [inst.opcode], "op_name": inst.op_name,
-        "shape": inst.shape.short(), "fused": [], "bytes_read": 0.0, "bytes_written": 0.0, "flops": 0.0,
-        "transcendentals": 0.0, "intensity": None, "bound": None, "time_at_peak_s": None,
-    }
+    return KernelNode(kind=kind, opcode=inst.opcode, ops=[inst.opcode], op_name=inst.op_name,
+                      shape=inst.shape.short(), fused=[], **empty_costs())
 
 
 def _sources(by_name: Mapping[str, Instruction], name: str) -> list[tuple[str, Shape]]:
