@@ -242,24 +242,14 @@ def view_to_dot(view: View) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_dot(
-    graph: nx.MultiDiGraph,
-    *,
-    color_by: ColorBy = "kind",
-    expand: bool = False,
-    collapse_repeats: bool = True,
-    max_nodes: int = 2000,
-    scope: str | None = None,
-    long_edge_span: int | None = LONG_EDGE_SPAN,
-) -> str:
-    """The kernel graph as DOT text, top-down; arguments as for `build_view`.
+def to_dot(graph: nx.MultiDiGraph, **view_kwargs: Any) -> str:
+    """The kernel graph as DOT text, top-down; `view_kwargs` as for `build_view` (`color_by`, `expand`,
+    `collapse_repeats`, `max_nodes`, `scope`, `long_edge_span`).
 
     Example:
         >>> open("step.dot", "w").write(to_dot(kernel_graph(module), color_by="bound"))
     """
-    return view_to_dot(build_view(graph, color_by=color_by, expand=expand,
-                                  collapse_repeats=collapse_repeats, max_nodes=max_nodes, scope=scope,
-                                  long_edge_span=long_edge_span))
+    return view_to_dot(build_view(graph, **view_kwargs))
 
 
 # ---------------------------------------------------------------------------------------------
