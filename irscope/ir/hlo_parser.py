@@ -534,7 +534,7 @@ def _describe(tok: str) -> str:
     return repr(tok if len(tok) <= 40 else tok[:37] + "...")
 
 
-def split_modules(text: str) -> list[tuple[int, str]]:
+def _split_modules(text: str) -> list[tuple[int, str]]:
     """Pieces of a file with several modules split by `// -----` lines, with their line offsets."""
     if "-----" not in text:
         return [(0, text)] if _TOKEN_PRESENT.search(text) else []
@@ -548,6 +548,7 @@ def split_modules(text: str) -> list[tuple[int, str]]:
 
 
 _TOKEN_PRESENT = re.compile(r"^[ \t]*(?!//)\S", re.M)
+split_modules = _split_modules  # public: `irscope diff --module N` splits a file the same way
 
 
 def parse_modules(text: str, source: str = "<string>") -> list[Module]:
@@ -557,7 +558,7 @@ def parse_modules(text: str, source: str = "<string>") -> list[Module]:
     """
     default = _default_name(source)
     modules: list[Module] = []
-    for line_offset, piece in split_modules(text):
+    for line_offset, piece in _split_modules(text):
         parser = _Parser(piece, source)
         try:
             modules.extend(parser.parse_modules(default))
