@@ -7,8 +7,8 @@ this table halves them. The local CPU (`cpu`) is not in the table: its figures a
 
 Where this module sits: below `passes` (the roofline and the diff read it), beside `ir`, importing
 nothing above `ir`. Measuring is `measure`'s job, a layer up, so the table does not call the probe:
-`irscope.measure.probe` hands its measured `cpu` to `set_cpu_source` when it is imported (which
-`import irscope` does), and `get_chip("cpu")` asks that source.
+the package's `__init__` (the top layer) installs, with `set_cpu_source`, a function that reads or
+runs `irscope.measure.probe` (imported only when `cpu` is asked for), and `get_chip("cpu")` calls it.
 
 Two conventions matter when reading the numbers:
 
@@ -295,13 +295,13 @@ def get_chip(name: str, *, progress: Callable[[str], None] | None = None) -> Chi
     key = canonical_name(name)
     if key == "cpu":
         if _cpu_source is None:
-            raise ValueError("the local CPU's figures are measured: import irscope.measure.probe (`import "
-                             "irscope` does) so that get_chip('cpu') can read or run the probe")
+            raise ValueError("the local CPU's figures are measured: no source installed (`import irscope` "
+                             "installs irscope.measure.probe's; see set_cpu_source)")
         return _cpu_source(progress)
     return _CHIPS[key]
 
 
-# Builds the `cpu` Chip (from the probe's cache, or by running the probe); set by irscope.measure.probe.
+# Builds the `cpu` Chip (from the probe's cache, or by running the probe); set by irscope/__init__.py.
 _cpu_source: Callable[[Callable[[str], None] | None], Chip] | None = None
 
 

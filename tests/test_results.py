@@ -46,8 +46,9 @@ def test_every_result_has_the_same_methods(name: str) -> None:
 def test_public_api_is_explicit() -> None:
     for name in ("inspect_hlo", "inspect_jax", "analyze", "diff_modules", "read_dumps", "read_tflite",
                  "analyze_tflite", "parse_module", "parse_modules", "get_chip", "IrscopeError", "HloParseError",
-                 "HloReport", "DiffResult", "PassTimeline", "TFLiteAnalysis", "Chip", "Module"):
-        assert callable(getattr(irscope, name)), name
+                 "HloReport", "DiffResult", "PassTimeline", "TFLiteAnalysis", "Chip", "Module", "KernelComparison",
+                 "compare_kernel"):
+        assert callable(getattr(irscope, name)) and name in dir(irscope), name
     with pytest.raises(AttributeError, match="no attribute 'nosuch'"):
         irscope.nosuch  # noqa: B018
 

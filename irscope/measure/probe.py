@@ -505,10 +505,3 @@ def cpu_chip(result: ProbeResult) -> hw.Chip:
             "to f32 (XLA:CPU upcasts bf16/f16 dots to f32 on CPUs without native bf16 units)."
         ),
     )
-
-
-def _cpu_from_probe(progress: Progress | None) -> hw.Chip:
-    return cpu_chip(load_or_measure(progress=progress))
-
-
-hw.set_cpu_source(_cpu_from_probe)
