@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from irscope.cli.common import UserError, progress, write_atomic
+from irscope.render.table import plural
 
 EPILOG = """\
 BEFORE and AFTER are each one of:
@@ -261,7 +262,8 @@ def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -
     except HloParseError as e:
         raise UserError(str(e)) from None
     if not 0 <= args.module < len(modules):
-        raise UserError(f"{path} holds {len(modules)} module(s); --module {args.module} is out of range")
+        raise UserError(f"{path} holds {plural(len(modules), 'module')}; --module {args.module} is out of range "
+                        f"(0 to {len(modules) - 1})")
     piece = _module_text(text, args.module) if len(modules) > 1 else text
     module = modules[args.module]
     if not flags:

@@ -15,7 +15,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from irscope.cli.common import OneLineParser, UserError
+import irscope
+from irscope.cli.common import OneLineParser, UserError, check_output_paths
 
 SUBCOMMANDS = ("hlo", "tflite", "kernels", "diff", "figures", "hw")
 
@@ -25,13 +26,25 @@ kernels, the bytes and FLOPs of each, and where each sits on a chip's roofline.
 
 Run `irscope SUBCOMMAND --help` for details. From the repository root,
 `python -m inspect.hlo ...` is the same as `irscope hlo ...` (likewise inspect.tflite,
-inspect.kernels, inspect.diff).
+inspect.kernels, inspect.diff), and `python -m irscope ...` is `irscope ...` anywhere.
 """
+
+EPILOG = """\
+examples:
+  irscope hlo examples/mlp.py --hw h100               the kernels XLA made of a model.py
+  irscope hlo dump.after_optimizations.txt --sort time --top 20
+  irscope diff examples/gelu.py::exact examples/gelu.py::tanh
+  irscope tflite model.tflite
+  irscope hw                                          the chips the roofline knows
+"""
+
+VERSION = f"irscope {irscope.__version__}"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="irscope", description=DESCRIPTION,
+    parser = OneLineParser(prog="irscope", description=DESCRIPTION, epilog=EPILOG,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=VERSION)
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=OneLineParser)
     for name in SUBCOMMANDS:
         try:
@@ -41,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # not built yet
             raise
         module.add_parser(sub)
+    for subparser in sub.choices.values():  # `python -m inspect.hlo --version` is `irscope hlo --version`
+        subparser.add_argument("--version", action="version", version=VERSION)
     return parser
 
 
@@ -51,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        check_output_paths(args)  # a typo in an output folder fails before any work, not after it
         return int(args.func(args) or 0)
     except UserError as e:
         print(f"irscope {args.command}: error: {e}", file=sys.stderr)
