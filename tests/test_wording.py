@@ -67,3 +67,19 @@ def test_kernels_table_sizes_in_a_readable_unit() -> None:
     assert "0.0 MiB" not in text and "0.0" not in text.split("bytes: pallas")[0].splitlines()[-1]
     assert "8.0 KiB" in text and "40.0 KiB" in text
     assert "(8.0 KiB; Pallas: 8.0 KiB)" in text
+
+
+def test_sort_by_time_uses_measured_times_when_there_are_some() -> None:
+    from irscope.render.table import sort_rows
+
+    text = ("HloModule m\nENTRY e {\n  p = f32[4096] parameter(0)\n  a = f32[4096] negate(p)\n"
+            "  b = f32[4096] multiply(a, a)\n  ROOT c = f32[4096] subtract(b, p)\n}\n")
+    report = irscope.inspect_hlo(text, hw="h100")
+    names = [r.name for r in report.rows]
+    assert names == ["a", "b", "c"]
+    static = [r.name for _, r in sort_rows(report, "time")]
+    assert static == ["b", "c", "a"]  # a reads one operand, b and c two (a tie keeps execution order)
+    measured = dataclasses.replace(report, rows=(
+        dataclasses.replace(report.rows[0], measured_s=1e-6), report.rows[1],
+        dataclasses.replace(report.rows[2], measured_s=5e-7)))
+    assert [r.name for _, r in sort_rows(measured, "time")] == ["a", "c", "b"]  # b has no time: last

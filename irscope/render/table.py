@@ -117,12 +117,19 @@ def sort_rows(report: HloReport, key: str | None) -> list[tuple[int, KernelRow]]
     """(execution index, row) pairs: in execution order for `key` None, else by `key` (see `SORT_KEYS`).
 
     bytes/flops/time put the costliest kernel first (per call of the module; `time` is the measured
-    time when there is one, else the time at peak); intensity puts the lowest FLOPs per byte first
+    time in a measured report, kernels without one last, else the time at peak); intensity puts the lowest FLOPs per byte first
     (the most memory-bound), kernels that move no bytes last. Ties keep execution order.
     """
     indexed = list(enumerate(report.rows))
     if key is None:
         return indexed
+    if key == "time" and any(r.measured_s is not None for r in report.rows):
+        # Measured times and times at peak are not comparable: kernels without a measured time go last.
+        def by_measured(pair: tuple[int, KernelRow]) -> tuple[bool, float]:
+            measured = pair[1].measured_s
+            return (measured is None, -(measured or 0.0))
+
+        return sorted(indexed, key=by_measured)
     if key == "intensity":
         def by_intensity(pair: tuple[int, KernelRow]) -> tuple[bool, float]:
             value = row_weight(pair[1], key)
