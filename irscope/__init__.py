@@ -15,6 +15,7 @@ through one hook, `irscope.util.display`.
 from typing import TYPE_CHECKING, Any
 
 from irscope import hw as _hw
+from irscope._version import __version__ as __version__
 from irscope.api import inspect_hlo as inspect_hlo
 from irscope.api import inspect_jax as inspect_jax
 from irscope.errors import HloParseError as HloParseError
@@ -38,7 +39,6 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and readers
     from irscope.passes.quantization import TFLiteAnalysis as TFLiteAnalysis
     from irscope.passes.quantization import analyze_tflite as analyze_tflite
 
-__version__ = "0.1.0"
 
 # Loaded on first use, so that `import irscope` (and every CLI start) stays light: the Pallas kernels
 # import jax and Pallas, and the diff, pipeline and TFLite modules cost a few hundred ms between them.

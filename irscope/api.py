@@ -12,6 +12,7 @@ string or a path) written anywhere, by any XLA.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,14 +37,33 @@ def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str = 
 
 
 def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu") -> HloReport:
-    """Report on HLO text: a string holding a module, a path to a dump, or an already parsed Module."""
+    """Report on HLO text: a string holding a module, a path to a dump, or an already parsed Module.
+
+    A string is HLO text when it looks like it (several lines, or it starts with `HloModule`, or it
+    holds a `{`); otherwise it is a path, and a missing one raises `FileNotFoundError` ("no such file").
+    """
     if isinstance(text_or_path, Module):
         module = text_or_path
-    elif isinstance(text_or_path, os.PathLike) or ("\n" not in str(text_or_path) and Path(str(text_or_path)).exists()):
+    elif isinstance(text_or_path, os.PathLike) or not _looks_like_hlo_text(text_or_path):
         path = Path(text_or_path)
-        module = parse_module(path.read_text(), str(path))
+        module = parse_module(_read_dump(path), str(path))
     else:
-        module = parse_module(str(text_or_path))
+        module = parse_module(text_or_path)
     optimized = module.attrs.get("is_scheduled") == "true" or any(
         i.opcode == "fusion" for i in module.entry.instructions)
     return analyze(module, get_chip(hw), stage="optimized" if optimized else "hlo")
+
+
+def _looks_like_hlo_text(text: str) -> bool:
+    """HLO text (even one line of it) rather than a file name: a file name has no newline or brace."""
+    stripped = text.lstrip()
+    return "\n" in stripped or stripped.startswith("HloModule") or "{" in stripped
+
+
+def _read_dump(path: Path) -> str:
+    """The text of an HLO dump; `FileNotFoundError`/`IsADirectoryError` name the path plainly."""
+    if not path.exists():
+        raise FileNotFoundError(errno.ENOENT, "no such file (give HLO text or the path of a dump)", str(path))
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory (give HLO text or the path of a dump)", str(path))
+    return path.read_text(encoding="utf-8")

@@ -161,3 +161,127 @@ def test_truncated_and_mutated_files_never_crash(tmp_path, capsys):
             assert err.startswith("irscope hlo: error: ") and "Traceback" not in err
         outcomes[code] += 1
     assert outcomes[2] > 0
+
+
+# --- a new user's first runs (issue 14, section 3) ------------------------------------------------
+
+
+def test_unknown_computation_fails_before_anything_is_printed(tmp_path, capsys):
+    svg = tmp_path / "x.svg"
+    code, out, err = run(capsys, str(CORPUS / "jax_logsm_gpu_after_optimizations.hlo"),
+                         "--svg", str(svg), "--computation", "nosuch")
+    assert code == 2 and out == "" and not svg.exists()
+    assert len(err.splitlines()) == 1 and "--computation nosuch: no such computation" in err
+    code, out, err = run(capsys, str(CORPUS / "jax_logsm_gpu_after_optimizations.hlo"), "--computation", "nosuch")
+    assert code == 2 and out == "" and "give --svg PATH too" in err
+
+
+@pytest.mark.parametrize("flag", ["--svg", "--json"])
+def test_output_into_a_missing_folder_is_refused(tmp_path, capsys, flag):
+    target = tmp_path / "no" / "such" / "dir" / "x.out"
+    code, out, err = run(capsys, str(CORPUS / "jax_logsm_gpu_after_optimizations.hlo"), flag, str(target))
+    assert code == 2 and out == ""
+    assert err == f"irscope hlo: error: {flag} {target}: no such folder {str(target.parent)!r} (create it first)\n"
+    assert not (tmp_path / "no").exists()  # nothing created
+    code, _, err = run(capsys, str(CORPUS / "jax_logsm_gpu_after_optimizations.hlo"), flag, str(tmp_path))
+    assert code == 2 and "is a folder" in err
+
+
+def test_diff_html_into_a_missing_folder_is_refused(tmp_path, capsys):
+    hlo = str(CORPUS / "jax_logsm_gpu_after_optimizations.hlo")
+    code = main(["diff", hlo, hlo, "--html", str(tmp_path / "nope" / "d.html")])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "--html" in err and "no such folder" in err
+
+
+def _table_rows(out: str) -> list[list[str]]:
+    """The rows of the kernel table, split on runs of two or more spaces."""
+    import re
+
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line and set(line) <= {"-", " "}) + 1
+    rows = []
+    for line in lines[start:]:
+        if not line.strip() or line.startswith("..."):
+            break
+        rows.append(re.split(r"\s{2,}", line.strip()))
+    return rows
+
+
+def test_sort_and_top_show_the_costliest_with_a_footer(tmp_path, capsys):
+    hlo = CORPUS / "ssd_mobilenet_tf.hlo"
+    doc_path = tmp_path / "r.json"
+    code, out, err = run(capsys, str(hlo), "--sort", "bytes", "--top", "5", "--json", str(doc_path))
+    assert code == 0, err
+    kernels = json.loads(doc_path.read_text())["kernels"]  # the JSON keeps every kernel, in order
+    weight = [(k["bytes_read"] + k["bytes_written"]) * (k["trip_count"] or 1) for k in kernels]
+    rows = _table_rows(out)
+    assert len(rows) == 5
+    shown = [int(r[0]) for r in rows]  # `#` is still the execution index
+    assert [weight[i] for i in shown] == sorted(weight, reverse=True)[:5]
+    assert [kernels[i]["name"] for i in shown] == [r[1] for r in rows]
+    footer = next(line for line in out.splitlines() if line.startswith("..."))
+    hidden = sum(weight) - sum(weight[i] for i in shown)
+    assert footer.startswith(f"... {len(kernels) - 5} more kernels (sorted by bytes): "
+                             f"{100 * hidden / sum(weight):.1f}% of bytes, ")
+    code, out, _ = run(capsys, str(hlo), "--sort", "intensity", "--top", "0")
+    intensities = [float(r[6]) for r in _table_rows(out) if r[6] != "-"]
+    assert len(_table_rows(out)) == len(kernels) and intensities == sorted(intensities)
+    code, _, err = run(capsys, str(hlo), "--top", "-1")
+    assert code == 2 and "--top" in err and "0 (all rows) or more" in err
+
+
+def test_source_column_and_json_source(mlp_json, capsys, monkeypatch):
+    # jax writes stack-frame tables (StackFrames/FileLocations) into the module; each kernel's line is
+    # the user's line in examples/mlp.py that made it (the three `h @ w + b` lines), in table and JSON.
+    mlp_lines = (REPO / "examples" / "mlp.py").read_text().splitlines()
+    layer_lines = {n for n, text in enumerate(mlp_lines, 1) if " @ w" in text and "+ b" in text}
+    assert len(layer_lines) == 3
+    sources = [k["source"] for k in mlp_json["kernels"]]
+    assert all(s and s.rsplit(":", 1)[0] == str(REPO / "examples" / "mlp.py") for s in sources), sources
+    assert {int(s.rsplit(":", 1)[1]) for s in sources} == layer_lines
+    monkeypatch.chdir(REPO)
+    code, out, _ = run(capsys, "examples/mlp.py", "--top", "2")
+    assert out.splitlines()[2].split()[-1] == "source"
+    assert [r[-1] for r in _table_rows(out)] == ["examples/mlp.py:" + s.rsplit(":", 1)[1] for s in sources[:2]]
+    # Older metadata: source_file/source_line on the instruction itself.
+    code, out, _ = run(capsys, str(CORPUS / "jax_logsm_gpu_after_optimizations.hlo"), "--json", "-")
+    kernels = json.loads(out)["kernels"]
+    assert any((k["source"] or "").startswith("/home/jacekczaja/JAX/gordon/gordon/sigmoid_smhm.py:") for k in kernels)
+    # A module without metadata has no source column.
+    code, out, _ = run(capsys, str(CORPUS / "gpu_hlo_ptx.hlo"))
+    assert code == 0 and "source" not in out.splitlines()[2]
+
+
+def test_version(capsys):
+    import irscope
+
+    for argv in (["--version"], ["hlo", "--version"], ["diff", "--version"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 0
+        assert capsys.readouterr().out == f"irscope {irscope.__version__}\n"
+
+
+def test_a_model_file_with_a_typed_prng_key(tmp_path, capsys):
+    model = tmp_path / "keys.py"
+    model.write_text("import jax\n\n"
+                     "def d(key, x):\n    return jax.random.bernoulli(key, 0.5, x.shape) * x\n\n"
+                     'IRSCOPE_EXAMPLES = {"d": (d, [jax.random.key(0), "f32[512,512]"])}\n')
+    code, out, err = run(capsys, str(model), "--list")
+    assert code == 0, err
+    assert out.split()[:4] == ["example", "d(key,", "x)", "key<fry>[]"]
+    code, out, err = run(capsys, str(model), "--hw", "h100")
+    assert code == 0, err
+    assert out.startswith("module jit_d (optimized")
+
+
+def test_random_inputs_for_typed_keys():
+    from irscope.measure.timing import needs_x64, random_inputs
+
+    args = (jax.ShapeDtypeStruct((), jax.random.key(0).dtype), jax.random.split(jax.random.key(0, impl="rbg"), 3))
+    key, keys = random_inputs(args, seed=1)
+    assert key.dtype == args[0].dtype and key.shape == ()
+    assert keys.dtype == args[1].dtype and keys.shape == (3,)
+    assert jax.random.normal(key, (2,)).shape == (2,)
+    assert not needs_x64(args)

@@ -90,6 +90,23 @@ def test_format_then_parse_is_identity(dtype: str, dims: list[int]) -> None:
     assert parse_arg(format_arg(arg)) == arg
 
 
+@pytest.mark.parametrize("impl", ["threefry2x32", "rbg", "unsafe_rbg"])
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3)])
+def test_typed_keys_format_and_parse_back(impl: str, shape: tuple[int, ...]) -> None:
+    key = jax.random.key(0, impl=impl)
+    arg = jax.random.split(key, shape) if shape else key  # a real key array, as a model file holds one
+    text = format_arg(arg)
+    assert text == f"{key.dtype}[{','.join(map(str, shape))}]"  # key<fry>[4], key<rbg>[2,3], ...
+    back = parse_arg(text)
+    assert back.shape == shape and back.dtype == arg.dtype
+
+
+def test_key_spec_default_impl_and_bad_impl() -> None:
+    assert parse_arg("key[]").dtype == jax.random.key(0).dtype  # JAX's default implementation
+    with pytest.raises(SpecError, match=r"unknown key type 'key<nope>'.*key<fry>"):
+        parse_args("f32[2] key<nope>[]")
+
+
 # --- model files ---------------------------------------------------------------------------------
 
 
@@ -164,19 +181,50 @@ def test_table_entries_and_fn_override(tmp_path: Path) -> None:
             "array": (scale, (np.zeros((2, 5), np.int32),)),
             "one_string": (lambda x, y: x + y, "f32[8] f32[8]"),
             "pytree": (lambda p: p["a"] @ p["b"], [{"a": "f32[2,3]", "b": "f32[3,4]"}]),
+            "big_pytree": (lambda p: sum(p), [[jax.ShapeDtypeStruct((2,), jnp.float32)] * 6]),
         }
     """)
     loaded = model_file.load(path)
     entries = {e.name: e for e in loaded.resolve()}
-    assert list(entries) == ["specs", "struct", "array", "one_string", "pytree"]
+    assert list(entries) == ["specs", "struct", "array", "one_string", "pytree", "big_pytree"]
     assert entries["specs"].spec == "f32[4,4]"
     assert entries["struct"].spec == "bf16[3]"
     assert entries["array"].spec == "s32[2,5]"
     assert entries["one_string"].spec == "f32[8] f32[8]"
-    assert entries["pytree"].spec == "{2 arrays}"
+    assert entries["pytree"].spec == "{f32[2,3] f32[3,4]}"
+    assert entries["big_pytree"].spec == "{6 arrays}"
     (override,) = loaded.resolve(fn="specs", args="f32[16,16]")
     assert override.fn is entries["specs"].fn and override.spec == "f32[16,16]"
     assert "f32[16,16]" in override.lower().hlo
+
+
+def test_typed_prng_key_in_the_table_lists_and_lowers(tmp_path: Path) -> None:
+    # The way JAX recommends keys now: `jax.random.key(0)` (dtype key<fry>, which numpy cannot hold).
+    path = write(tmp_path, "keys.py", """\
+        import jax
+        import numpy as np
+
+        def dropout(key, x):
+            return jax.random.bernoulli(key, 0.9, x.shape) * x
+
+        def noisy(params, keys):
+            return params["w"] + jax.random.normal(keys[0], params["w"].shape)
+
+        IRSCOPE_EXAMPLES = {
+            "d": (dropout, [jax.random.key(0), "f32[512,512]"]),
+            "spec": (dropout, ["key<rbg>[]", np.zeros((4, 4), np.float32)]),
+            "tree": (noisy, [{"w": jax.ShapeDtypeStruct((8,), "float32")}, jax.random.split(jax.random.key(1), 3)]),
+        }
+    """)
+    listed = {i.name: i for i in model_file.list_functions(path)}
+    assert listed["d"].spec == "key<fry>[] f32[512,512]"
+    assert listed["spec"].spec == "key<rbg>[] f32[4,4]"
+    assert listed["tree"].spec == "{f32[8]} key<fry>[3]"
+    entries = {e.name: e for e in model_file.resolve(path)}
+    lowered = entries["d"].lower()
+    assert "f32[512,512]" in lowered.hlo and lowered.optimized
+    (override,) = model_file.resolve(path, fn="d", args="key<fry>[] f32[4,8]")
+    assert "f32[4,8]" in override.lower().hlo
 
 
 def test_list_functions(tmp_path: Path) -> None:

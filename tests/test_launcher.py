@@ -7,7 +7,7 @@ import subprocess
 import sys
 import sysconfig
 
-from conftest import REPO
+from conftest import CORPUS, REPO
 
 STDLIB_INSPECT = os.path.join(sysconfig.get_paths()["stdlib"], "inspect.py")
 
@@ -67,8 +67,28 @@ def test_irscope_imports_after_stdlib_inspect(tmp_path):
 def test_console_script_anywhere(tmp_path):
     script = os.path.join(os.path.dirname(sys.executable), "irscope")
     assert os.path.exists(script), "pip install -e . should install the irscope console script"
-    hlo = REPO.parent / "shared" / "corpus" / "hlo" / "tools_large_constant.hlo"
+    hlo = CORPUS / "tools_large_constant.hlo"
     result = subprocess.run([script, "hlo", str(hlo), "--hw", "a100"], cwd=tmp_path, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("module f (")
+
+
+def test_python_m_irscope_and_version_anywhere(tmp_path):
+    # `python -m irscope` is the console script for an environment that has no script on its PATH.
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    import irscope
+
+    for argv in (["-m", "irscope", "--version"], ["-m", "irscope", "hlo", "--version"]):
+        result = subprocess.run([sys.executable, *argv], cwd=tmp_path, capture_output=True, text=True,
+                                timeout=120, env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"irscope {irscope.__version__}\n"
+    hlo = CORPUS / "tools_large_constant.hlo"
+    result = subprocess.run([sys.executable, "-m", "irscope", "hlo", str(hlo), "--hw", "a100"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("module f (")
+    result = subprocess.run([sys.executable, "-m", "inspect.hlo", "--version"], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout == f"irscope {irscope.__version__}\n", result.stderr

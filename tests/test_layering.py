@@ -16,7 +16,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "irscope"
 # The layer of each top-level part of the package; a module may import its own layer and lower ones.
 LAYERS: dict[str, int] = {
     # data and leaves: the IR, the chip and interconnect tables, errors, shared helpers
-    "errors": 0, "util": 0, "ir": 0, "hw": 0, "interconnect": 0,
+    "errors": 0, "util": 0, "ir": 0, "hw": 0, "interconnect": 0, "_version": 0,
     "frontends": 1,  # programs -> IR
     "passes": 2, "measure": 2, "kernels": 2,  # analyses, runtime, Pallas kernels
     "render": 3,  # text, HTML, DOT/SVG, figures

@@ -64,6 +64,7 @@ def test_json_stdout_and_files(capsys, models: dict[str, Path], tmp_path: Path) 
     assert report["size"]["total"] == report["size_bytes"]
 
     path = tmp_path / "out" / "r.json"
+    path.parent.mkdir()  # irscope refuses an output folder that does not exist
     args = [str(models["cnn.int8"]), "--json", str(path)]
     if shutil.which("dot"):
         args += ["--svg", str(tmp_path / "g.svg")]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from irscope.cli.common import UserError, progress, write_atomic
+from irscope.render.table import plural
 from irscope.util.text import first_line as _first_line
 
 EPILOG = """\
@@ -240,7 +241,8 @@ def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -
     text = load_target(path).read_text()
     modules = parse_modules(text, path)
     if not 0 <= args.module < len(modules):
-        raise UserError(f"{path} holds {len(modules)} module(s); --module {args.module} is out of range")
+        raise UserError(f"{path} holds {plural(len(modules), 'module')}; --module {args.module} is out of range "
+                        f"(0 to {len(modules) - 1})")
     piece = _module_text(text, args.module) if len(modules) > 1 else text
     module = modules[args.module]
     if not flags:

@@ -12,6 +12,13 @@ from irscope.cli.common import UserError, progress, write_atomic
 from irscope.studies import STUDIES
 from irscope.util.text import text_table
 
+EPILOG = """\
+examples:
+  irscope figures --list                      the studies, one line each
+  irscope figures fusion --quick              two sizes in seconds: checks the pipeline, not the numbers
+  irscope figures fusion --out /tmp/figs --json fusion.json
+"""
+
 
 def _available() -> dict[str, Any]:
     found = {}
@@ -29,6 +36,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "figures",
         help="regenerate a case study's figures and table (fusion, quantization, ...)",
         description="Run one case study: measure, write its figures, print the table the README quotes.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("name", nargs="?", metavar="NAME", help="the study (see --list)")
     parser.add_argument("--list", action="store_true", help="list the studies")

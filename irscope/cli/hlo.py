@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from irscope.cli.common import UserError, progress, write_atomic
+from irscope.render.table import plural
 
 if TYPE_CHECKING:
     from irscope.passes.report import HloReport
 
 STAGES = ("stablehlo", "hlo", "optimized")
+SORT_KEYS = ("bytes", "flops", "time", "intensity")  # irscope.render.table.SORT_KEYS, without importing it
 
 EPILOG = """\
 TARGET is one of:
@@ -25,7 +27,7 @@ TARGET is one of:
   dump.hlo      HLO text (before or after optimization, as XLA dumps or prints it; .txt too)
   module.mlir   StableHLO or MHLO (text or bytecode), compiled for the local backend
 
-the table (one row per kernel, in execution order):
+the table (one row per kernel, in execution order unless --sort; the first 60 unless --top):
   kernel   the instruction that launches it (a loop body's kernels: while.3/fusion.2 ×N, N = trip count)
   kind     kLoop/kInput/kOutput/kCustom fusion, the backend's fusion name (__ynn_fusion, __triton_gemm),
            op (an unfused instruction), custom-call, collective, pallas
@@ -33,6 +35,7 @@ the table (one row per kernel, in execution order):
   bytes    bytes read + written, FLOPs: both as XLA's HloCostAnalysis counts them
   FLOP/B   arithmetic intensity; bound: memory or compute on the chosen chip (--hw)
   t@peak   the fastest the kernel could run there: max(FLOPs / peak, bytes / bandwidth)
+  source   the user's file:line behind the kernel, from XLA's op metadata (shown when XLA kept it)
 with --measure (model.py targets), two more:
   measured       the kernel's median time per run, from a jax.profiler trace of the JIT-compiled program
   % of roofline  t@peak over measured: how close the kernel came to the chip's bound
@@ -42,12 +45,14 @@ with --measure (model.py targets), two more:
 examples:
   python -m inspect.hlo examples/mlp.py
   python -m inspect.hlo examples/mlp.py --hw h100 --svg mlp.svg --json mlp.json
+  python -m inspect.hlo examples/transformer.py --sort time --top 10     (the costliest ten, their code)
   python -m inspect.hlo examples/transformer.py --stage hlo > before.hlo
   python -m inspect.hlo dump.after_optimizations.txt --svg dump.svg --color-by bound
   python -m inspect.hlo model.py --fn attention --args "f32[8,128,64] f32[8,128,64] f32[8,128,64]"
   python -m inspect.hlo examples/mlp.py --measure --repeats 20
   python -m inspect.hlo examples/mlp.py --passes --hw h100          (XLA's pipeline, pass by pass)
   python -m inspect.hlo examples/mlp.py --pass fusion --pass-html fusion.html
+  python -m inspect.hlo examples/mlp.py --pass algsimp:1       (NAME:N: the Nth run of NAME that changed the module)
 """
 
 
@@ -77,8 +82,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     out.add_argument("--expand", action="store_true", help="in the SVG, draw each fusion's ops as a cluster")
     out.add_argument("--color-by", choices=("kind", "bound"), default="kind", help="SVG node colours")
     out.add_argument("--computation", metavar="NAME", help="draw this computation instead of the entry")
-    out.add_argument("--max-rows", type=int, default=60, metavar="N",
-                     help="rows of the table (default 60; 0 for all)")
+    out.add_argument("--sort", choices=SORT_KEYS, default=None,
+                     help="order the table by bytes, FLOPs or time (costliest first; loop bodies × their trip "
+                          "count; time is measured with --measure, else t@peak) or intensity (lowest first); "
+                          "default: execution order")
+    out.add_argument("--top", type=_count, default=60, metavar="N",
+                     help="rows of the table (default 60; 0 for all); a footer says what the rest weigh")
+    out.add_argument("--max-rows", dest="top", type=_count, help=argparse.SUPPRESS)  # the old name of --top
     run_group = parser.add_argument_group("measuring (model.py targets)")
     run_group.add_argument("--measure", action="store_true",
                            help="run the program on seeded random inputs, JIT-compiled and eagerly, and "
@@ -111,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
 
     target = load_target(args.target)
     path = target.path
+    if args.computation and not args.svg:
+        raise UserError(f"--computation {args.computation} picks the computation --svg draws: give --svg PATH too")
     chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
     _check_measure_flags(args, path)
     from irscope.cli.passes import run_target, wants_passes
@@ -131,6 +143,17 @@ def run(args: argparse.Namespace) -> int:
     for k, program in enumerate(programs):
         _report(args, program, _chip_value(chip), first=k == 0)
     return 0
+
+
+def _count(text: str) -> int:
+    """argparse type of --top: a non-negative integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of rows, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (all rows) or more, got {value}")
+    return value
 
 
 def _chip(name: str) -> str:
@@ -216,7 +239,8 @@ def _from_hlo_text(args: argparse.Namespace) -> list[_Program] | None:
         raise UserError(str(e)) from None
     if args.module is not None:
         if not 0 <= args.module < len(modules):
-            raise UserError(f"{args.target} holds {len(modules)} module(s); --module {args.module} is out of range")
+            raise UserError(f"{args.target} holds {plural(len(modules), 'module')}; --module {args.module} "
+                            f"is out of range (0 to {len(modules) - 1})")
         modules = [modules[args.module]]
     if args.stage in ("hlo", "stablehlo", "optimized"):
         return _print_hlo_stage(args, text, modules)
@@ -254,16 +278,23 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
             module = parse_module(program.text, program.source)
         except HloParseError as e:  # XLA wrote something irscope cannot read: that is irscope's bug
             raise RuntimeError(f"irscope could not parse XLA's output: {e}") from e
+    if args.svg and args.computation and args.computation not in module.computations:
+        names = ", ".join(list(module.computations)[:8])
+        more = f" (+{len(module.computations) - 8} more)" if len(module.computations) > 8 else ""
+        raise UserError(f"--computation {args.computation}: no such computation in {module.name} "
+                        f"(computations: {names}{more})")
     stage = "optimized" if _looks_optimized(module) else "hlo"
     report = analyze(module, chip, stage=stage, xla_cost=program.xla_cost, extra=program.extra)
     if args.measure:
         report = _measure(args, program, report)
     if args.json != "-":
+        from irscope.render.table import report_table
+
         if not first:
             print()
-        print(report.to_text(max_rows=args.max_rows or None))
+        print(report_table(report, max_rows=args.top or None, sort=args.sort))
     if args.json:
-        write_atomic(args.json, json.dumps(report.to_json(), indent=1) + "\n")
+        write_atomic(args.json, json.dumps(report_json(report), indent=1) + "\n")
         if args.json != "-":
             progress(f"wrote {args.json}")
     if args.svg:
@@ -276,11 +307,19 @@ def _looks_optimized(module) -> bool:
     return any(i.opcode == "fusion" for i in module.entry.instructions)
 
 
+def report_json(report: HloReport) -> dict[str, Any]:
+    """`report.to_json()` with each kernel's `"source"`: the user's `file:line` (None when unknown)."""
+    from irscope.render.table import kernel_source
+
+    doc = report.to_json()
+    for kernel, row in zip(doc["kernels"], report.rows, strict=True):
+        kernel["source"] = kernel_source(report, row)
+    return doc
+
+
 def _write_svg(args: argparse.Namespace, report) -> None:
     from irscope.render.dot import RenderError
 
-    if args.computation and args.computation not in report.module.computations:
-        raise UserError(f"no computation {args.computation!r} in {report.module.name}")
     try:
         from irscope.render.dot import render_svg
 

@@ -27,12 +27,23 @@ SCHEMA = "irscope.hw-report/1"
 PROG = "irscope hw"
 
 
+EPILOG = """\
+examples:
+  irscope hw                     every chip; measures this CPU first if it has no cached probe
+  irscope hw --chip h100         one chip (no probe)
+  irscope hw --sources           where each number comes from
+  irscope hw --remeasure         measure this CPU again
+"""
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the `hw` subcommand on an `argparse` subparsers object; returns its parser."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "hw",
         help="hardware table: peak FLOP/s, bandwidth, ridge points (this CPU measured)",
         description="Print the hardware table irscope's roofline uses, with this CPU's measured figures.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--chip", metavar="NAME", help=f"show one chip ({', '.join(hw.list_chips())})")
     parser.add_argument("--sources", action="store_true", help="print the source of every number")

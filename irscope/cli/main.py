@@ -15,7 +15,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from irscope.cli.common import OneLineParser
+from irscope._version import __version__
+from irscope.cli.common import OneLineParser, check_output_paths
 from irscope.errors import IrscopeError
 
 SUBCOMMANDS = ("hlo", "tflite", "kernels", "diff", "figures", "hw")
@@ -26,13 +27,25 @@ kernels, the bytes and FLOPs of each, and where each sits on a chip's roofline.
 
 Run `irscope SUBCOMMAND --help` for details. From the repository root,
 `python -m inspect.hlo ...` is the same as `irscope hlo ...` (likewise inspect.tflite,
-inspect.kernels, inspect.diff).
+inspect.kernels, inspect.diff), and `python -m irscope ...` is `irscope ...` anywhere.
 """
+
+EPILOG = """\
+examples:
+  irscope hlo examples/mlp.py --hw h100               the kernels XLA made of a model.py
+  irscope hlo dump.after_optimizations.txt --sort time --top 20
+  irscope diff examples/gelu.py::exact examples/gelu.py::tanh
+  irscope tflite model.tflite
+  irscope hw                                          the chips the roofline knows
+"""
+
+VERSION = f"irscope {__version__}"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="irscope", description=DESCRIPTION,
+    parser = OneLineParser(prog="irscope", description=DESCRIPTION, epilog=EPILOG,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=VERSION)
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=OneLineParser)
     for name in SUBCOMMANDS:
         try:
@@ -42,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # not built yet
             raise
         module.add_parser(sub)
+    for subparser in sub.choices.values():  # `python -m inspect.hlo --version` is `irscope hlo --version`
+        subparser.add_argument("--version", action="version", version=VERSION)
     return parser
 
 
@@ -52,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        check_output_paths(args)  # a typo in an output folder fails before any work, not after it
         return int(args.func(args) or 0)
     except IrscopeError as e:  # every mistake a user can cause (irscope.errors), caught here once
         print(f"irscope {args.command}: error: {e}", file=sys.stderr)

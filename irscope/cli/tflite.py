@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from irscope.cli.common import UserError, progress, write_atomic
+from irscope.render.table import plural
 
 MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")  # irscope.frontends.tflite_convert.MODES, without importing TF
 
@@ -99,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         path = args.target
     analysis = _analyze(path, chip)
     if not 0 <= args.subgraph < len(analysis.model.subgraphs):
-        raise UserError(f"{path} has {len(analysis.model.subgraphs)} subgraph(s); --subgraph {args.subgraph} is out of range")
+        raise UserError(f"{path} has {plural(len(analysis.model.subgraphs), 'subgraph')}; --subgraph "
+                        f"{args.subgraph} is out of range")
     report = analysis.to_json()
     latency = None
     if args.measure:
@@ -185,7 +187,7 @@ def _convert(args: argparse.Namespace) -> str:
 def _measure(path: str, args: argparse.Namespace) -> Any:
     from irscope.measure import tflite_latency as tl
 
-    progress(f"measuring {path}: {args.warmup} warm-up + {args.repeats} runs on {args.threads} thread(s) ...")
+    progress(f"measuring {path}: {args.warmup} warm-up + {plural(args.repeats, 'run')} on {plural(args.threads, 'thread')} ...")
     return tl.measure_latency(path, threads=args.threads, warmup=args.warmup, repeats=args.repeats,
                               xnnpack=not args.no_xnnpack)
 

@@ -212,7 +212,7 @@ def _abstract_leaf(leaf: Any) -> Any:
 def _needs_x64(args: Iterable[Any]) -> bool:
     """Whether any leaf has a 64-bit dtype, which JAX lowers as 32-bit unless x64 is enabled."""
     leaves = (leaf for a in args for leaf in jax.tree.leaves(a) if hasattr(leaf, "dtype"))
-    return any(np.dtype(leaf.dtype).name in _X64_DTYPES for leaf in leaves)
+    return any(str(leaf.dtype) in _X64_DTYPES for leaf in leaves)  # str(): key<fry> is no numpy dtype
 
 
 def normalize_cost(raw: Any) -> dict[str, float]:

@@ -16,10 +16,11 @@ The convention (a file that follows it needs no flags: `python -m inspect.hlo mo
 `IRSCOPE_EXAMPLES` is a module-level dict mapping an example's name to `(fn, args)`. `fn` is anything
 `jax.jit` accepts (use `functools.partial` to fix non-array parameters such as a learning rate); `args`
 is a list or tuple with one entry per positional parameter, each a spec string (`"f32[256,512]"`, see
-`irscope.frontends.spec`), a `jax.ShapeDtypeStruct`, an array, or a pytree of those (a dict of
-parameters, say: `jax.eval_shape(init, key)` gives one without allocating anything). `args` may also be
-one spec string for all the parameters. Pass parameters as arguments rather than closing over arrays:
-a closed-over array is baked into the HLO as a (possibly huge) literal constant.
+`irscope.frontends.spec`), a `jax.ShapeDtypeStruct`, an array, a typed PRNG key
+(`jax.random.key(0)`, or the spec `"key<fry>[]"`), or a pytree of those (a dict of parameters, say:
+`jax.eval_shape(init, key)` gives one without allocating anything). `args` may also be one spec string
+for all the parameters. Pass parameters as arguments rather than closing over arrays: a closed-over
+array is baked into the HLO as a (possibly huge) literal constant.
 
 Any top-level function of any file can be inspected with explicit shapes instead:
 `--fn NAME --args "f32[256,512] f32[512,1024]"`; `--list` shows the table's entries with their shapes
@@ -259,16 +260,31 @@ def resolve(path: str | Path, fn: str | None = None, args: str | Sequence[Any] |
 
 
 def format_args(args: Sequence[Any]) -> str:
-    """Abstract arguments -> `f32[256,512] f32[512,1024]`; a pytree argument becomes `{N arrays}`."""
-    parts = []
-    for arg in args:
-        if isinstance(arg, jax.ShapeDtypeStruct) or (hasattr(arg, "shape") and hasattr(arg, "dtype")):
-            parts.append(format_arg(arg))
-        else:
-            leaves = jax.tree.leaves(arg)
-            arrays = [x for x in leaves if hasattr(x, "shape")]
-            parts.append(f"{{{len(arrays)} arrays}}" if len(arrays) == len(leaves) else repr(arg))
-    return " ".join(parts)
+    """Abstract arguments -> `f32[256,512] key<fry>[] {f32[2,3] f32[3]}`: one word per argument.
+
+    An array-like (a `ShapeDtypeStruct`, an array, a typed PRNG key) is its spec; a pytree of up to
+    `_PYTREE_LEAVES_SHOWN` of them lists them in braces, a bigger one is `{N arrays}`; anything else
+    (a Python scalar) is its repr.
+    """
+    return " ".join(_format_one(arg) for arg in args)
+
+
+_PYTREE_LEAVES_SHOWN = 4
+
+
+def _format_one(arg: Any) -> str:
+    if _is_array_like(arg):
+        return format_arg(arg)
+    leaves = jax.tree.leaves(arg)
+    if not leaves or not all(_is_array_like(x) for x in leaves):
+        return _short_repr(arg, limit=40)
+    if len(leaves) <= _PYTREE_LEAVES_SHOWN:
+        return "{" + " ".join(format_arg(x) for x in leaves) + "}"
+    return f"{{{len(leaves)} arrays}}"
+
+
+def _is_array_like(x: Any) -> bool:
+    return isinstance(x, jax.ShapeDtypeStruct) or (hasattr(x, "shape") and hasattr(x, "dtype"))
 
 
 def _info(name: str, fn: Any, spec: str | None, module: ModuleType, *, in_table: bool) -> FunctionInfo:

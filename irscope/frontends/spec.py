@@ -9,18 +9,22 @@ tokens (a comma between tokens is allowed too); each token is
     DTYPE[D0,...]{1,0}      f32[2,3]{1,0}     a shape copied from HLO text: the layout is ignored
 
 DTYPE is an HLO element type name (`pred s8 s16 s32 s64 u8 u16 u32 u64 f16 bf16 f32 f64 c64 c128`, and
-the fp8 / 4-bit types XLA prints) or a numpy name (`float32`, `int8`, `bool`, ...). No data is needed:
+the fp8 / 4-bit types XLA prints) or a numpy name (`float32`, `int8`, `bool`, ...). IMPL is the name
+JAX prints for a key implementation (`fry` for threefry2x32, `rbg`, `unsafe_rbg`). No data is needed:
 a `ShapeDtypeStruct` is enough to lower a function.
 
 Errors raise `SpecError` (a `ValueError`) whose message names the bad token and its column.
 
-Not handled yet: dynamic dimensions (`f32[<=8]`, `f32[?]`), tuples, shardings and weak types.
+Not handled yet: dynamic dimensions (`f32[<=8]`, `f32[?]`), tuples, shardings, weak types and custom
+(user-registered) key implementations.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import jax
 import numpy as np
@@ -41,12 +45,40 @@ HLO_TO_NUMPY: Mapping[str, str] = {
 NUMPY_TO_HLO: Mapping[str, str] = {v: k for k, v in HLO_TO_NUMPY.items()}
 
 # One token: a dtype word, then an optional [dims], then an optional {layout}.
-_TOKEN = re.compile(r"(?P<dtype>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<dims>[^][]*)\])?(?:\{(?P<layout>[^}]*)\})?")
+_TOKEN = re.compile(r"(?P<dtype>[A-Za-z_][A-Za-z0-9_]*(?:<[A-Za-z0-9_]*>)?)(?:\[(?P<dims>[^][]*)\])?"
+                    r"(?:\{(?P<layout>[^}]*)\})?")
 _DIM = re.compile(r"\d+")
 
 
-def parse_dtype(name: str) -> np.dtype:
-    """An HLO (`f32`) or numpy (`float32`) element type name -> numpy dtype; `SpecError` if unknown."""
+# JAX's key implementations, by the name `jax.random.key(0, impl=NAME)` takes.
+_KEY_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
+
+
+@functools.cache
+def _key_dtypes() -> dict[str, Any]:
+    """`"key<fry>"` -> that key dtype, one per implementation, plus `"key"` for JAX's default one."""
+    found: dict[str, Any] = {}
+    for impl in _KEY_IMPLS:
+        dtype = jax.eval_shape(functools.partial(jax.random.key, 0, impl=impl)).dtype
+        found[str(dtype)] = dtype
+    found["key"] = jax.eval_shape(functools.partial(jax.random.key, 0)).dtype
+    return found
+
+
+def is_key_dtype(dtype: Any) -> bool:
+    """Whether `dtype` is a typed PRNG key's (`key<fry>`), which numpy cannot represent."""
+    return jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+
+
+def parse_dtype(name: str) -> Any:
+    """An HLO (`f32`) or numpy (`float32`) element type name -> numpy dtype, or a key type name
+    (`key<fry>`, `key`) -> that JAX key dtype; `SpecError` if unknown."""
+    if name == "key" or name.startswith("key<"):
+        keys = _key_dtypes()
+        if name not in keys:
+            known = " ".join(k for k in keys if k != "key")
+            raise SpecError(f"unknown key type {name!r} (known: {known}, or key for JAX's default)", token=name)
+        return keys[name]
     numpy_name = HLO_TO_NUMPY.get(name, name)
     if numpy_name not in NUMPY_TO_HLO:
         known = " ".join(HLO_TO_NUMPY)
@@ -110,6 +142,12 @@ def parse_args(text: str) -> tuple[jax.ShapeDtypeStruct, ...]:
 
 
 def format_arg(arg: jax.ShapeDtypeStruct | jax.Array | np.ndarray) -> str:
-    """`ShapeDtypeStruct((256, 512), float32)` -> `"f32[256,512]"`: the inverse of `parse_arg`."""
+    """`ShapeDtypeStruct((256, 512), float32)` -> `"f32[256,512]"`: the inverse of `parse_arg`.
+
+    A typed key array prints as its key type, `key<fry>[4]`, which `parse_arg` reads back.
+    """
+    dims = ",".join(str(d) for d in arg.shape)
+    if is_key_dtype(arg.dtype):
+        return f"{arg.dtype}[{dims}]"
     name = np.dtype(arg.dtype).name
-    return f"{NUMPY_TO_HLO.get(name, name)}[{','.join(str(d) for d in arg.shape)}]"
+    return f"{NUMPY_TO_HLO.get(name, name)}[{dims}]"

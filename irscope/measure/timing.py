@@ -157,6 +157,9 @@ def random_inputs(args: Sequence[Any], *, seed: int = 0, int_range: tuple[int, i
     def leaf(x: Any) -> Any:
         if not (hasattr(x, "shape") and hasattr(x, "dtype")):
             return x
+        if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):  # a typed key: seeded keys of its kind
+            key = jax.random.key(int(rng.integers(2**31)), impl=x.dtype)
+            return jax.random.split(key, tuple(x.shape)) if x.shape else key
         shape, dtype = tuple(x.shape), np.dtype(x.dtype)
         if dtype == np.bool_:
             value = rng.random(shape) < 0.5
@@ -176,7 +179,7 @@ def random_inputs(args: Sequence[Any], *, seed: int = 0, int_range: tuple[int, i
 def needs_x64(args: Sequence[Any]) -> bool:
     """Whether any leaf has a 64-bit dtype (JAX would silently run it as 32-bit without x64)."""
     wide = {"int64", "uint64", "float64", "complex128"}
-    return any(np.dtype(leaf.dtype).name in wide
+    return any(str(leaf.dtype) in wide  # str(): a key dtype (key<fry>) is no numpy dtype
                for a in args for leaf in jax.tree.leaves(a) if hasattr(leaf, "dtype"))
 
 

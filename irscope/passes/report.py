@@ -191,6 +191,15 @@ class HloReport:
     def __str__(self) -> str:
         return self.to_text()
 
+    def __repr__(self) -> str:
+        """A few lines (module, kernels, totals, the costliest kernels), not the module: a notebook
+        keeps the plain-text form of every displayed value, and a module can be megabytes."""
+        return show(self, "repr")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text display (a terminal IPython, or a notebook's text/plain copy)."""
+        printer.text(repr(self))
+
 
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from irscope.util.text import align_row
+from irscope.render.table import human_bytes, human_time
+from irscope.util.text import align_row, column_widths
 
 if TYPE_CHECKING:
     from irscope.kernels.harness import KernelComparison
@@ -22,16 +23,13 @@ def comparison_text(comparison: KernelComparison, *, xla_kernels: bool = False) 
                          chip=comparison.chip, xla_kernels=xla_kernels)
 
 
-def _mib(n: float) -> str:
-    return f"{n / 2**20:,.1f}"
+def _bytes(n: float) -> str:
+    """A size in the unit that keeps the number at 1 or more: '8.0 KiB', not '0.0 MiB'."""
+    return human_bytes(n)
 
 
 def _time(s: float) -> str:
-    if s >= 1:
-        return f"{s:.2f} s"
-    if s >= 1e-3:
-        return f"{s * 1e3:.2f} ms"
-    return f"{s * 1e6:.1f} us"
+    return human_time(s)
 
 
 def _rate(x: float) -> str:
@@ -55,22 +53,20 @@ def format_report(results: list[Any], *, device: str, backend: str, chip: Any, x
     header = ("kernel", "size", "dtype", "max|err|", "tol", "ok",
               "pallas", "xla", "unfused", f"pallas{mark}", "xla", "eager",
               f"pallas{mark}", "xla", "eager", f"pallas{mark}", "xla", "eager")
-    groups = (("", 6), ("bytes (MiB)", 3), ("median time", 3), ("GB/s", 3), ("% of roofline", 3))
+    groups = (("", 6), ("bytes", 3), ("median time", 3), ("GB/s", 3), ("% of roofline", 3))
     rows = [header]
     for r in results:
         rows.append((
             r.kernel, "x".join(map(str, r.shape)), {"float32": "f32", "bfloat16": "bf16"}.get(r.dtype, r.dtype),
             f"{r.max_abs_error:.2g}", f"{r.tolerance:.2g}", "yes" if r.ok else "NO",
-            _mib(r.bytes_pallas), _mib(r.bytes_xla), _mib(r.bytes_eager),
+            _bytes(r.bytes_pallas), _bytes(r.bytes_xla), _bytes(r.bytes_eager),
             _time(r.time_pallas_s), _time(r.time_xla_s), _time(r.time_eager_s),
             _rate(r.gbps("pallas")), _rate(r.gbps("xla")), _rate(r.gbps("eager")),
             _pct(r.roofline.get("pallas", math.nan)), _pct(r.roofline.get("xla", math.nan)),
             _pct(r.roofline.get("eager", math.nan)),
         ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    left = {0, 1, 2, 5}
-
-    right = set(range(len(header))) - left
+    widths = column_widths(rows)
+    right = set(range(len(header))) - {0, 1, 2, 5}
 
     def line(row: tuple[str, ...]) -> str:
         return align_row(row, widths, right)
@@ -90,7 +86,7 @@ def format_report(results: list[Any], *, device: str, backend: str, chip: Any, x
     if xla_kernels:
         for r in results:
             out += ["", f"XLA's kernels for {r.kernel} {'x'.join(map(str, r.shape))} {r.dtype} "
-                        f"({_mib(r.bytes_xla)} MiB; Pallas: {_mib(r.bytes_pallas)} MiB):"]
+                        f"({_bytes(r.bytes_xla)}; Pallas: {_bytes(r.bytes_pallas)}):"]
             width = max((len(n) for n, _, _ in r.xla_kernels), default=0)
-            out += [f"  {n.ljust(width)}  {k:<14} {_mib(b):>9} MiB" for n, k, b in r.xla_kernels]
+            out += [f"  {n.ljust(width)}  {k:<14} {_bytes(b):>10}" for n, k, b in r.xla_kernels]
     return "\n".join(out)

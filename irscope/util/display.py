@@ -23,6 +23,7 @@ WRITERS: Mapping[tuple[str, str], str] = MappingProxyType({
     ("HloReport", "text"): "irscope.render.table:report_table",
     ("HloReport", "html"): "irscope.render.table:report_html",
     ("HloReport", "svg"): "irscope.render.dot:report_svg",
+    ("HloReport", "repr"): "irscope.render.table:report_summary",
     ("DiffResult", "text"): "irscope.render.diff_text:diff_text",
     ("DiffResult", "html"): "irscope.render.results:text_html",
     ("PassTimeline", "text"): "irscope.render.pipeline_text:pass_timeline_text",
