@@ -159,10 +159,7 @@ def _count(text: str) -> int:
 def _chip(name: str) -> str:
     from irscope import hw
 
-    try:
-        return hw.canonical_name(name)
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    return hw.canonical_name(name)
 
 
 def _chip_value(name: str):
@@ -173,55 +170,47 @@ def _chip_value(name: str):
 
 def _from_model_file(args: argparse.Namespace) -> list[_Program] | None:
     from irscope.frontends import model_file
-    from irscope.frontends.jax_lower import LoweringError
-    from irscope.frontends.spec import SpecError
 
-    try:
-        if args.list:
-            infos = model_file.list_functions(args.target)
-            for info in infos:
-                spec = info.spec if info.spec is not None else "(needs --args)"
-                where = f"  line {info.line}" if info.line else ""
-                print(f"{'example ' if info.in_table else 'function'} {info.name}{info.signature}  {spec}{where}")
-            return None
-        entries = model_file.resolve(args.target, args.fn, args.args)
-        programs = []
-        for entry in entries:
-            progress(f"lowering {entry.name}{' at ' + entry.spec if entry.spec else ''} ...")
-            lowered = entry.lower(backend=args.backend)
-            if args.stage in ("stablehlo", "hlo"):
-                print(lowered.text(args.stage))
-                continue
-            start = time.perf_counter()
-            progress(f"compiling {lowered.name} with XLA ({lowered.backend}) ...")
-            text = lowered.optimized
-            seconds = time.perf_counter() - start
-            if args.stage == "optimized":
-                print(text)
-                continue
-            programs.append(_Program(text, f"{args.target}::{entry.name}", dict(lowered.cost),
-                                     {"function": entry.name, "args": entry.spec, "backend": lowered.backend,
-                                      "compile_s": round(seconds, 3)}, entry))
-    except (model_file.ModelFileError, LoweringError, SpecError) as e:
-        raise UserError(str(e)) from None
+    if args.list:
+        infos = model_file.list_functions(args.target)
+        for info in infos:
+            spec = info.spec if info.spec is not None else "(needs --args)"
+            where = f"  line {info.line}" if info.line else ""
+            print(f"{'example ' if info.in_table else 'function'} {info.name}{info.signature}  {spec}{where}")
+        return None
+    entries = model_file.resolve(args.target, args.fn, args.args)
+    programs = []
+    for entry in entries:
+        progress(f"lowering {entry.name}{' at ' + entry.spec if entry.spec else ''} ...")
+        lowered = entry.lower(backend=args.backend)
+        if args.stage in ("stablehlo", "hlo"):
+            print(lowered.text(args.stage))
+            continue
+        start = time.perf_counter()
+        progress(f"compiling {lowered.name} with XLA ({lowered.backend}) ...")
+        text = lowered.optimized
+        seconds = time.perf_counter() - start
+        if args.stage == "optimized":
+            print(text)
+            continue
+        programs.append(_Program(text, f"{args.target}::{entry.name}", dict(lowered.cost),
+                                 {"function": entry.name, "args": entry.spec, "backend": lowered.backend,
+                                  "compile_s": round(seconds, 3)}, entry))
     return None if args.stage else programs
 
 
 def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
     from irscope.frontends import stablehlo
 
-    try:
-        module = stablehlo.read_mlir(args.target)
-        if args.stage == "stablehlo":
-            print(module.text)
-            return None
-        if args.stage == "hlo":
-            print(stablehlo.to_hlo_text(module))
-            return None
-        progress(f"compiling {module.name or args.target} with XLA ...")
-        compiled = stablehlo.compile_mlir(module, backend=args.backend)
-    except stablehlo.IRFileError as e:
-        raise UserError(str(e)) from None
+    module = stablehlo.read_mlir(args.target)
+    if args.stage == "stablehlo":
+        print(module.text)
+        return None
+    if args.stage == "hlo":
+        print(stablehlo.to_hlo_text(module))
+        return None
+    progress(f"compiling {module.name or args.target} with XLA ...")
+    compiled = stablehlo.compile_mlir(module, backend=args.backend)
     if args.stage == "optimized":
         print(compiled.optimized)
         return None
@@ -230,13 +219,10 @@ def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
 
 def _from_hlo_text(args: argparse.Namespace) -> list[_Program] | None:
     from irscope.frontends.target import load_target
-    from irscope.ir.hlo_parser import HloParseError, parse_modules
+    from irscope.ir.hlo_parser import parse_modules
 
     text = load_target(args.target).read_text()
-    try:
-        modules = parse_modules(text, args.target)
-    except HloParseError as e:
-        raise UserError(str(e)) from None
+    modules = parse_modules(text, args.target)
     if args.module is not None:
         if not 0 <= args.module < len(modules):
             raise UserError(f"{args.target} holds {plural(len(modules), 'module')}; --module {args.module} "
@@ -257,14 +243,11 @@ def _print_hlo_stage(args: argparse.Namespace, text: str, modules: list) -> None
     if any(m.attrs.get("is_scheduled") == "true" for m in modules):
         raise UserError(f"{args.target} is already optimized (is_scheduled=true): --stage {args.stage} needs "
                         "the module before optimization")
-    try:
-        mlir = stablehlo.hlo_text_to_mlir(text, path=args.target)
-        if args.stage == "stablehlo":
-            print(mlir.text)
-        else:
-            print(stablehlo.compile_mlir(mlir, backend=args.backend).optimized)
-    except stablehlo.IRFileError as e:
-        raise UserError(str(e)) from None
+    mlir = stablehlo.hlo_text_to_mlir(text, path=args.target)
+    if args.stage == "stablehlo":
+        print(mlir.text)
+    else:
+        print(stablehlo.compile_mlir(mlir, backend=args.backend).optimized)
     return None
 
 
@@ -318,15 +301,11 @@ def report_json(report: HloReport) -> dict[str, Any]:
 
 
 def _write_svg(args: argparse.Namespace, report) -> None:
-    from irscope.render.dot import RenderError
 
-    try:
-        from irscope.render.dot import render_svg
+    from irscope.render.dot import render_svg
 
-        svg = render_svg(report.graph(args.computation), color_by=args.color_by, expand=args.expand,
-                         warn=lambda note: progress(f"warning: --expand: {note} (--computation NAME draws one)"))
-    except RenderError as e:
-        raise UserError(str(e)) from None
+    svg = render_svg(report.graph(args.computation), color_by=args.color_by, expand=args.expand,
+                     warn=lambda note: progress(f"warning: --expand: {note} (--computation NAME draws one)"))
     write_atomic(args.svg, svg)
     progress(f"wrote {args.svg} ({os.path.getsize(args.svg):,} bytes)" if args.svg != "-" else "")
 
