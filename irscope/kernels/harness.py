@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from irscope.errors import KernelShapeError
 from irscope.errors import TooSlowToInterpret as TooSlowToInterpret
 from irscope.hw import Chip
 from irscope.ir.hlo_parser import parse_module
@@ -221,10 +222,10 @@ def median_time(fn: Callable[..., Any], args: Sequence[Any], repeats: int) -> fl
 
 
 def check_size(spec: KernelSpec, size: Sequence[int]) -> tuple[int, ...]:
-    """The size as a tuple, or ValueError naming the form the kernel takes."""
+    """The size as a tuple, or `KernelShapeError` (a ValueError) naming the form the kernel takes."""
     size = tuple(int(s) for s in size)
     if len(size) != len(spec.dims) or any(s < 1 for s in size):
-        raise ValueError(f"{spec.name} takes sizes {spec.size_form} (positive), got {'x'.join(map(str, size))}")
+        raise KernelShapeError(f"{spec.name} takes sizes {spec.size_form} (positive), got {'x'.join(map(str, size))}")
     return size
 
 
