@@ -332,3 +332,17 @@ def test_probe_compiles_in_a_child_process_quietly():
                           cwd=REPO, env=_env())
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # the plugins' start-up logs stay off the terminal
+
+
+@needs_gpu
+def test_h100_after_jax_started_its_backends_first():
+    """A user who started JAX's backends before importing irscope (so the CUDA plugin failed its runtime
+    check and never registered) can still compile for an H100."""
+    code = ("import os, jax; os.environ.pop('JAX_SKIP_CUDA_CONSTRAINTS_CHECK', None); jax.devices(); "
+            "import irscope.frontends.targets as T; "
+            "print(T.compile_for_target(lambda x: x * 2.0, ['f32[8,128]'], 'h100').device_kind)")
+    env = {k: v for k, v in _env().items() if k not in ("JAX_PLATFORMS", "JAX_SKIP_CUDA_CONSTRAINTS_CHECK")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO,
+                          env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("NVIDIA H100 80GB HBM3")

@@ -376,6 +376,20 @@ def _last_error_line(text: str) -> str:
     return (errors or lines or [""])[-1][:300]
 
 
+def _cuda_topology(spec: str, shape: str) -> Any:
+    from jax.experimental import topologies
+
+    try:
+        return topologies.get_topology_desc(platform="cuda", target_config=spec, topology=shape)
+    except NotImplementedError:
+        # JAX started its backends before this module set JAX_SKIP_CUDA_CONSTRAINTS_CHECK, so the CUDA plugin
+        # failed its CUDA-runtime check and never registered. Register it now (no backend is started).
+        import jax_plugins.xla_cuda12 as cuda_plugin
+
+        cuda_plugin.initialize()
+        return topologies.get_topology_desc(platform="cuda", target_config=spec, topology=shape)
+
+
 @cache
 def _devices(target: Target) -> tuple[jax.Device, ...]:
     if target.is_local:
@@ -388,8 +402,7 @@ def _devices(target: Target) -> tuple[jax.Device, ...]:
         with captured_stderr() as log:
             if target.platform == "cuda":
                 hosts, per_host = target.shape
-                topo = topologies.get_topology_desc(platform="cuda", target_config=target.chip.spec_text(),
-                                                    topology=f"1x{hosts}x{per_host}")
+                topo = _cuda_topology(target.chip.spec_text(), f"1x{hosts}x{per_host}")
             else:
                 topo = topologies.get_topology_desc(
                     platform="tpu", topology_name=f"{target.chip.tpu_version}:{'x'.join(map(str, target.shape))}",
