@@ -3,6 +3,7 @@
     target = parse_target("tpu-v5e:2x2")              # validated; loads no plugin
     out = compile_for_target(fn, args, target)         # XLA:TPU's own module, compiled on this CPU
     out.hlo_text, out.cost_analysis, out.memory_analysis, out.autotuned
+    compile_mlir_for_target(read_mlir("step.mlir"), "h100:8")   # a saved (sharded) StableHLO module
 
 A target is a chip and a topology, `NAME[:TOPOLOGY]`:
 
@@ -32,8 +33,10 @@ topologies and compiles with file descriptor 2 captured; what a failure printed 
 line. libtpu takes a machine-wide lock file unless `ALLOW_MULTIPLE_LIBTPU_LOAD` is set; compile-only use
 needs no device, so this module sets it (two irscope processes may compile for TPU at once).
 
-Not handled yet: StableHLO or HLO text compiled for a target (only JAX functions), GPUs other than the four
-above, multi-slice TPU (DCN) topologies, and XLA flags that only take effect at backend start-up.
+Not handled yet: pre-optimization HLO text (convert it with `stablehlo.hlo_text_to_mlir` first), GPUs other
+than the four above, multi-slice TPU (DCN) topologies, XLA flags that only take effect at backend start-up,
+and `autotuned=True`: on a machine with the target's GPU, JAX compiles through the real client, which can
+autotune; irscope does not detect that yet and still reports False.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ os.environ.setdefault("JAX_SKIP_CUDA_CONSTRAINTS_CHECK", "1")
 
 with captured_stderr() as _import_log:  # the CUDA plugin's modules log "Could not find cuda drivers" on load
     import jax
+    import numpy as np
     from jax._src import xla_bridge
     from jax.sharding import NamedSharding, PartitionSpec, SingleDeviceSharding
 
@@ -100,6 +104,7 @@ from irscope.frontends.jax_lower import (  # noqa: E402  (after the quiet import
     normalize_cost,
     user_error_line,
 )
+from irscope.frontends.stablehlo import MlirModule  # noqa: E402
 
 Platform = Literal["cpu", "cuda", "tpu"]
 
@@ -485,6 +490,10 @@ def _memory(stats: Any) -> MemoryAnalysis | None:
     )
 
 
+def _autotune_note(target: Target) -> str:
+    return NOT_AUTOTUNED if not target.is_local else "XLA:CPU has no tile autotuning; compiled on this machine"
+
+
 NOT_AUTOTUNED = ("compiled without the device: XLA kept its default tile configs and library algorithms "
                  "(nothing was autotuned)")
 
@@ -596,12 +605,106 @@ def compile_for_target(
         cost_analysis=cost_dict or None,
         memory_analysis=memory,
         autotuned=False,
-        autotune_note=(NOT_AUTOTUNED if not target.is_local
-                       else "XLA:CPU has no tile autotuning; compiled on this machine"),
+        autotune_note=_autotune_note(target),
         num_devices=len(devices) if the_mesh is not None else 1,
         device_kind=str(devices[0].device_kind),
         seconds=seconds,
     )
+
+
+def compile_mlir_for_target(
+    module: MlirModule,
+    target: Target | str = "cpu",
+    *,
+    compiler_options: Mapping[str, Any] | None = None,
+) -> CompiledForTarget:
+    """Compile a StableHLO module (`irscope.frontends.stablehlo.read_mlir`) with the target's compiler.
+
+    A sharded module (a `shard_map` or `jit` program saved with `lower(...).as_text()`, Shardy's `sdy`
+    meshes) is compiled for the number of devices it names in `mhlo.num_partitions` x `mhlo.num_replicas`;
+    the target must have exactly that many (`TargetError` names a topology that does). The module's
+    shardings keep their device ids; its mesh is laid over the target's devices in order.
+    """
+    from jax._src import compiler as jax_compiler
+    from jax._src.interpreters import mlir as jax_mlir
+    from jax._src.lib import xla_client as xc
+    from jax._src.lib.mlir import ir
+
+    target = parse_target(target) if isinstance(target, str) else target
+    with jax_mlir.make_ir_context():
+        attributes = ir.Module.parse(module.bytecode).operation.attributes
+        partitions, replicas = (ir.IntegerAttr(attributes[key]).value if key in attributes else 1
+                                for key in ("mhlo.num_partitions", "mhlo.num_replicas"))
+    wanted = partitions * replicas
+    if wanted != target.num_chips and not (target.is_local and wanted == 1):
+        raise TargetError(f"{module.path}: the module is partitioned for {wanted} device(s) "
+                          f"({partitions} partitions x {replicas} replicas) but {target.name} has "
+                          f"{target.num_chips}: {_targets_with(target.chip, wanted)}")
+    devices = _devices(target)[:wanted] if not target.is_local else _devices(target)[:1]
+    if len(devices) != wanted:  # a v4 chip is two devices: the module must name devices, not chips
+        raise TargetError(f"{module.path}: the module is partitioned for {wanted} device(s) but {target.name} "
+                          f"has {len(_devices(target))} devices")
+
+    client = devices[0].client
+    options = jax_compiler.get_compile_options(
+        num_replicas=replicas, num_partitions=partitions,
+        device_assignment=np.array(devices).reshape(replicas, partitions),
+        env_options_overrides={k: str(v) for k, v in (compiler_options or {}).items()} or None,
+    )
+    start = time.perf_counter()
+    log: list[str] = []
+    try:
+        with captured_stderr() as log, jax_mlir.make_ir_context():
+            ir_module = ir.Module.parse(module.bytecode)
+            compile_fn = client.compile_and_load if target.is_local else client.compile
+            executable = compile_fn(ir_module, executable_devices=xc.DeviceList(tuple(devices)),
+                                    compile_options=options)
+            hlo_text = executable.get_hlo_text() if hasattr(executable, "get_hlo_text") else (
+                executable.hlo_modules()[0].to_string())
+            cost = _cost_or_none(executable)
+            memory = _memory(executable.get_compiled_memory_stats())
+    except Exception as e:
+        detail = _first_line(str(e)) or _last_error_line(log[0] if log else "")
+        raise TargetCompileError(f"{module.path}: the {target.name} compiler rejected the module: {detail}") from e
+    cost_dict = normalize_cost(cost) if cost is not None else None
+    return CompiledForTarget(
+        target=target,
+        name=module.name,
+        stablehlo=module.text,
+        hlo_text=hlo_text,
+        cost_analysis=cost_dict or None,
+        memory_analysis=memory,
+        autotuned=False,
+        autotune_note=_autotune_note(target),
+        num_devices=wanted,
+        device_kind=str(devices[0].device_kind),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _cost_or_none(executable: Any) -> Any:
+    """The executable's cost analysis; None where the compiler has none (XLA:GPU deviceless: UNIMPLEMENTED)."""
+    try:
+        return executable.cost_analysis()
+    except Exception:
+        return None
+
+
+def _targets_with(chip: Chip, devices: int) -> str:
+    """A sentence naming topologies of `chip` with `devices` chips (or saying there are none)."""
+    if chip.platform == "cpu":
+        return "compile it for a GPU or TPU target with that many devices (e.g. h100:8, tpu-v5e:2x2)"
+    if chip.platform == "cuda":
+        if devices <= GPUS_PER_HOST:
+            return f"use {chip.name}:{devices}"
+        if devices % GPUS_PER_HOST == 0 and devices // GPUS_PER_HOST <= MAX_GPU_HOSTS:
+            return f"use {chip.name}:{devices // GPUS_PER_HOST}x{GPUS_PER_HOST}"
+        return f"no {chip.name} topology has {devices} GPUs"
+    shapes = _TORUS_2D_SHAPES if chip.torus_dims == 2 else _SMALL_3D_SHAPES
+    fits = [s for s in shapes if math.prod(s) == devices]
+    if fits:
+        return f"use {chip.name}:{'x'.join(map(str, fits[0]))}"
+    return f"no {chip.name} slice has {devices} chips ({_tpu_shapes_text(chip)})"
 
 
 def _build_mesh(mesh: Mapping[str, int] | jax.sharding.Mesh | None, devices: Sequence[jax.Device],
