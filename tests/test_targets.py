@@ -402,3 +402,19 @@ def test_single_device_stablehlo_for_every_kind_of_target():
         assert module_cost(parse_module(out.hlo_text)).totals.flops == out.cost_analysis["flops"]
     assert h100.cost_analysis is None and "__triton" in h100.hlo_text
     assert "T(8,128)" in tpu.hlo_text
+
+
+@needs_tpu
+def test_v4_meshes_count_tensorcores():
+    """XLA:TPU's compile-only v4 devices are TensorCores (two per chip); a mesh is laid over them in order."""
+    x = jax.ShapeDtypeStruct((512, 512), jnp.float32, sharding=P("data", None))
+    out = T.compile_for_target(lambda a: a @ a.T, [x], "tpu-v4:2x2x1", mesh={"data": 8})
+    assert (out.num_devices, out.device_kind) == (8, "TPU v4")
+    with pytest.raises(T.TargetError, match=r"has 8 \(TensorCores: two per v4 chip\)"):
+        T.compile_for_target(lambda a: a @ a.T, [x], "tpu-v4:2x2x1", mesh={"data": 4})
+
+
+@needs_tpu
+def test_metadata_points_at_the_users_code_not_irscope():
+    out = T.compile_for_target(corpus_tool.gelu, ["f32[8,128]"], "tpu-v5e")
+    assert "target_corpus.py" in out.hlo_text and "irscope/frontends/targets.py" not in out.hlo_text

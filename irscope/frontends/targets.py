@@ -135,6 +135,12 @@ def _prefer_cpu_backend() -> None:
 
 _prefer_cpu_backend()
 
+# Keep this file out of the stack frames JAX writes into HLO metadata, so they point at the user's code.
+with contextlib.suppress(ImportError, AttributeError):  # private JAX API; without it a frame here shows
+    from jax._src import source_info_util
+
+    source_info_util.register_exclusion(__file__)
+
 
 # ----------------------------------------------------------------------------------------------
 # Errors
@@ -743,11 +749,17 @@ def _build_mesh(mesh: Mapping[str, int] | jax.sharding.Mesh | None, devices: Seq
     sizes = dict(mesh)
     if any(not isinstance(v, int) or v < 1 for v in sizes.values()) or math.prod(sizes.values()) != len(devices):
         spelled = ",".join(f"{k}={v}" for k, v in sizes.items())
+        cores = " (TensorCores: two per v4 chip)" if len(devices) != target.num_chips else ""
         raise TargetError(f"mesh {spelled} has {math.prod(sizes.values())} devices but {target.name} has "
-                          f"{len(devices)}: the axis sizes must multiply to {len(devices)}")
+                          f"{len(devices)}{cores}: the axis sizes must multiply to {len(devices)}")
     from jax.experimental import mesh_utils
 
-    grid = mesh_utils.create_device_mesh(tuple(sizes.values()), list(devices))
+    try:  # lays the axes along the TPU torus
+        grid = mesh_utils.create_device_mesh(tuple(sizes.values()), list(devices))
+    except (AssertionError, ValueError, NotImplementedError):
+        # v4's compile-only devices are TensorCores, two per chip, which mesh_utils refuses ("megacore");
+        # fall back to device order.
+        grid = np.array(devices).reshape(tuple(sizes.values()))
     return jax.sharding.Mesh(grid, tuple(sizes))
 
 
