@@ -128,12 +128,14 @@ def test_captured_stderr_catches_cpp_writes_and_restores():
 
 def test_importing_irscope_prints_nothing():
     """With the plugins installed and no device, `import irscope` and a CPU compile say nothing on stderr."""
-    code = ("import irscope; from irscope.frontends.targets import compile_for_target as c; "
-            "c(lambda x: x + 1.0, ['f32[8]'], 'cpu')")
+    code = ("import irscope, jax; jax.config.update('jax_num_cpu_devices', 2); "
+            "from irscope.frontends.targets import compile_for_target as c; "
+            "c(lambda x: x + 1.0, ['f32[8]'], 'cpu'); print(len(jax.devices()))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           cwd=REPO, env={**_env(), "JAX_PLATFORMS": ""})
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
+    assert done.stdout.split() == ["2"]  # importing irscope started no backend: JAX can still be configured
 
 
 def _env():

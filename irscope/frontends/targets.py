@@ -116,7 +116,7 @@ _ACCELERATOR_DEVICE_FILES = ("/dev/nvidia0", "/dev/nvidiactl", "/dev/accel0", "/
 
 
 def _prefer_cpu_backend() -> None:
-    """On a machine with no accelerator and no `JAX_PLATFORMS`, start only JAX's CPU backend, now.
+    """On a machine with no accelerator and no `JAX_PLATFORMS`, start only JAX's CPU backend.
 
     Otherwise JAX initialises every installed plugin on first use, and on such a machine each one fails
     loudly (a traceback from the CUDA plugin, libtpu's warnings). Deviceless compilation does not need
@@ -129,8 +129,11 @@ def _prefer_cpu_backend() -> None:
     if any(os.path.exists(p) for p in _ACCELERATOR_DEVICE_FILES):
         return
     jax.config.update("jax_platforms", "cpu")
-    with captured_stderr():  # starting the CPU backend still loads the CUDA plugin's library, which logs
-        jax.devices()
+    # Registering the plugins (which JAX does when it first starts a backend) loads the CUDA plugin's
+    # library, which logs; do it now, quietly, without starting a backend, so that settings such as
+    # `jax_num_cpu_devices` can still be changed after `import irscope`.
+    with captured_stderr(), contextlib.suppress(Exception):
+        xla_bridge._discover_and_register_pjrt_plugins()
 
 
 _prefer_cpu_backend()
