@@ -90,7 +90,7 @@ os.environ.setdefault("TPU_SKIP_MDS_QUERY", "1")  # not on a Cloud TPU VM: no me
 # compiling needs no runtime.
 os.environ.setdefault("JAX_SKIP_CUDA_CONSTRAINTS_CHECK", "1")
 
-with captured_stderr() as _import_log:  # the CUDA plugin's modules log "Could not find cuda drivers" on load
+with captured_stderr():  # the CUDA plugin's modules log "Could not find cuda drivers" on load
     import jax
     import numpy as np
     from jax._src import xla_bridge
@@ -622,7 +622,7 @@ def compile_for_target(
         with captured_stderr() as log:
             compiled = lowered.compile(compiler_options=dict(compiler_options) if compiler_options else None)
             hlo_text = compiled.as_text() or ""
-            cost = compiled.cost_analysis()
+            cost = _cost_or_none(compiled)
             memory = _memory(compiled.memory_analysis())
     except Exception as e:
         detail = _first_line(str(e)) or _last_error_line(log[0] if log else "")
