@@ -4,6 +4,8 @@ The public API is what this file imports; everything else is reachable by module
 (`irscope.ir.hlo_parser`, `irscope.passes.cost`, ...).
 """
 
+# First: imports JAX with the GPU/TPU plugins' start-up logs kept off the terminal (see the module).
+from irscope.frontends import targets as _targets  # noqa: F401, I001
 from irscope.api import inspect_hlo as inspect_hlo
 from irscope.api import inspect_jax as inspect_jax
 from irscope.hw import get_chip as get_chip
