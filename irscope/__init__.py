@@ -12,8 +12,9 @@ Layers (tests/test_layering.py checks them): `ir`, `hw`, `errors`, `util` <- `fr
 through one hook, `irscope.util.display`.
 """
 
+# First: imports JAX with the GPU/TPU plugins' start-up logs kept off the terminal (see the module).
+from irscope.frontends import targets as _targets  # noqa: F401, I001
 from typing import TYPE_CHECKING, Any
-
 from irscope import hw as _hw
 from irscope._version import __version__ as __version__
 from irscope.api import inspect_hlo as inspect_hlo
@@ -41,7 +42,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and readers
 
 
 # Loaded on first use, so that `import irscope` (and every CLI start) stays light: the Pallas kernels
-# import jax and Pallas, and the diff, pipeline and TFLite modules cost a few hundred ms between them.
+# import Pallas, and the diff, pipeline and TFLite modules cost a few hundred ms between them.
 # name -> (module, attribute)
 _LAZY = {
     "DiffResult": ("irscope.passes.diff", "DiffResult"),

@@ -90,9 +90,22 @@ class LoweringError(IrscopeError):
     """
 
 
-class TargetError(IrscopeError, ValueError):
-    """A command-line target that cannot be used as given: missing, a directory, not text, `::fn`
+class TargetFileError(IrscopeError, ValueError):
+    """A command-line TARGET file that cannot be used as given: missing, a directory, not text, `::fn`
     after a file that is not a model.py."""
+
+
+class TargetError(IrscopeError, ValueError):
+    """A compile target (`--target NAME[:TOPOLOGY]`), topology or mesh the user gave is not valid; the
+    message names the valid choices."""
+
+
+class TargetUnavailable(TargetError):
+    """The target's compiler is not installed (the message names the pip command) or did not start."""
+
+
+class TargetCompileError(TargetError):
+    """The target's compiler rejected the program; the message is XLA's first line."""
 
 
 class ModelFileError(IrscopeError):

@@ -59,6 +59,10 @@ def test_every_user_error_is_defined_in_errors_and_shares_one_base() -> None:
     ("irscope.kernels.harness", "TooSlowToInterpret", ValueError),
     ("irscope.render.dot", "RenderError", Exception),
     ("irscope.cli.common", "UserError", Exception),
+    ("irscope.frontends.targets", "TargetError", ValueError),
+    ("irscope.frontends.targets", "TargetUnavailable", ValueError),
+    ("irscope.frontends.targets", "TargetCompileError", ValueError),
+    ("irscope.frontends.target_file", "TargetFileError", ValueError),
 ])
 def test_old_names_are_the_same_classes_with_their_old_bases(module: str, name: str, builtin: type) -> None:
     cls = getattr(importlib.import_module(module), name)

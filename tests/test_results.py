@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import fixed_results
 import pytest
@@ -51,13 +50,3 @@ def test_public_api_is_explicit() -> None:
         assert callable(getattr(irscope, name)) and name in dir(irscope), name
     with pytest.raises(AttributeError, match="no attribute 'nosuch'"):
         irscope.nosuch  # noqa: B018
-
-
-def test_the_public_api_does_not_import_jax() -> None:
-    import subprocess
-    import sys
-
-    code = "import sys, irscope; print('jax' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(irscope.__file__).parent.parent).stdout
-    assert out.strip() == "False"

@@ -57,8 +57,8 @@ def test_text_table_aligns_columns() -> None:
 
 
 def test_load_target_kinds_and_mistakes(tmp_path: Path) -> None:
-    from irscope.errors import TargetError
-    from irscope.frontends.target import load_target
+    from irscope.errors import TargetFileError
+    from irscope.frontends.target_file import load_target
 
     model = tmp_path / "m.py"
     model.write_text("")
@@ -73,7 +73,7 @@ def test_load_target_kinds_and_mistakes(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00")
     for target, message in [(str(tmp_path / "nope.hlo"), "no such file"), (str(tmp_path), "is a directory"),
                             (f"{hlo}::f", "::fn picks a function of a model.py")]:
-        with pytest.raises(TargetError, match=message):
+        with pytest.raises(TargetFileError, match=message):
             load_target(target)
-    with pytest.raises(TargetError, match="w.txt: not a text file"):
+    with pytest.raises(TargetFileError, match="w.txt: not a text file"):
         load_target(str(binary)).read_text()

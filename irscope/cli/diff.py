@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     common = parse_xla_flags(args.xla_flags, "--xla-flags")
     flags_before = {**common, **parse_xla_flags(args.xla_flags_before, "--xla-flags-before")}
     flags_after = {**common, **parse_xla_flags(args.xla_flags_after, "--xla-flags-after")}
-    from irscope.frontends.target import load_target
+    from irscope.frontends.target_file import load_target
 
     for target in (args.before, args.after):  # both are usable before anything is compiled
         load_target(target)
@@ -174,7 +174,7 @@ def _flag_value(value: str) -> Any:
 
 
 def _load(args: argparse.Namespace, target: str, flags: dict[str, Any], which: str) -> _Side:
-    from irscope.frontends.target import load_target
+    from irscope.frontends.target_file import load_target
 
     loaded = load_target(target)
     path_text = loaded.name
@@ -235,7 +235,7 @@ def _from_mlir(args: argparse.Namespace, path: str, flags: dict[str, Any]) -> _S
 
 def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -> _Side:
     from irscope.frontends import stablehlo
-    from irscope.frontends.target import load_target
+    from irscope.frontends.target_file import load_target
     from irscope.ir.hlo_parser import parse_modules
 
     text = load_target(path).read_text()

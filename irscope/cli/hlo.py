@@ -117,7 +117,7 @@ class _Program:
 
 
 def run(args: argparse.Namespace) -> int:
-    from irscope.frontends.target import load_target
+    from irscope.frontends.target_file import load_target
 
     target = load_target(args.target)
     path = target.path
@@ -218,7 +218,7 @@ def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
 
 
 def _from_hlo_text(args: argparse.Namespace) -> list[_Program] | None:
-    from irscope.frontends.target import load_target
+    from irscope.frontends.target_file import load_target
     from irscope.ir.hlo_parser import parse_modules
 
     text = load_target(args.target).read_text()

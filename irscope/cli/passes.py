@@ -45,7 +45,7 @@ def run_target(args: argparse.Namespace) -> int:
     """`--passes`/`--pass` for any TARGET: a model.py (one program), a .mlir file, or HLO text before
     optimization (XLA cannot re-run its pipeline on an optimized module)."""
     from irscope.frontends import stablehlo
-    from irscope.frontends.target import load_target
+    from irscope.frontends.target_file import load_target
 
     target = load_target(args.target)
     if target.kind == "model":

@@ -1,9 +1,9 @@
 """What a command-line TARGET names: a model.py (`model.py::fn` picks a function), an MLIR file
 (StableHLO/MHLO text or bytecode), or HLO text; checked before anything is lowered or compiled.
 
-    target = load_target("examples/mlp.py::mlp")   # Target(name="examples/mlp.py", kind="model", fn="mlp")
+    target = load_target("examples/mlp.py::mlp")   # TargetFile(name="examples/mlp.py", kind="model", fn="mlp")
     target = load_target("dump.hlo")
-    text = target.read_text()                       # the HLO text; one-line TargetError if unreadable
+    text = target.read_text()                       # the HLO text; one-line TargetFileError if unreadable
 
 MLIR bytecode is told by its magic bytes (`ML\\xefR`), whatever the file is called; otherwise the
 suffix decides (`.py`, `.mlir`/`.mlirbc`, anything else is HLO text).
@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from irscope.errors import TargetError
+from irscope.errors import TargetFileError
 
 MLIR_BYTECODE_MAGIC = b"ML\xefR"
 MLIR_SUFFIXES = (".mlir", ".mlirbc")
 
 
 @dataclass(frozen=True)
-class Target:
+class TargetFile:
     """A target file that exists, and what kind of program it holds."""
 
     name: str
@@ -35,31 +35,31 @@ class Target:
     """The function a `model.py::fn` target names, else None."""
 
     def read_text(self) -> str:
-        """The file as UTF-8 text; `TargetError` (one line, naming the file) if it is not text."""
+        """The file as UTF-8 text; `TargetFileError` (one line, naming the file) if it is not text."""
         try:
             return self.path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            raise TargetError(f"{self.name}: not a text file (expected HLO text, .mlir or a model.py)") from None
+            raise TargetFileError(f"{self.name}: not a text file (expected HLO text, .mlir or a model.py)") from None
         except OSError as e:
-            raise TargetError(f"{self.name}: {e.strerror or e}") from None
+            raise TargetFileError(f"{self.name}: {e.strerror or e}") from None
 
 
-def load_target(target: str) -> Target:
-    """The `Target` a command line names; `TargetError` if the file is missing, a directory, or
+def load_target(target: str) -> TargetFile:
+    """The `TargetFile` a command line names; `TargetFileError` if the file is missing, a directory, or
     `::fn` follows a file that is not a model.py."""
     path_text, _, fn = target.rpartition("::")
     if not path_text or (not path_text.endswith(".py") and not Path(path_text).exists()):
         path_text, fn = target, ""  # no `::fn`, or a file whose name holds `::`
     path = Path(path_text)
     if not path.exists():
-        raise TargetError(f"{path_text}: no such file")
+        raise TargetFileError(f"{path_text}: no such file")
     if path.is_dir():
-        raise TargetError(f"{path_text}: is a directory (give a model.py, .hlo/.txt or .mlir file)")
+        raise TargetFileError(f"{path_text}: is a directory (give a model.py, .hlo/.txt or .mlir file)")
     if path.suffix == ".py":
-        return Target(path_text, path, "model", fn or None)
+        return TargetFile(path_text, path, "model", fn or None)
     if fn:
-        raise TargetError(f"{target}: ::fn picks a function of a model.py, not of a {path.suffix or 'text'} file")
-    return Target(path_text, path, "mlir" if path.suffix in MLIR_SUFFIXES or _is_mlir_bytecode(path) else "hlo")
+        raise TargetFileError(f"{target}: ::fn picks a function of a model.py, not of a {path.suffix or 'text'} file")
+    return TargetFile(path_text, path, "mlir" if path.suffix in MLIR_SUFFIXES or _is_mlir_bytecode(path) else "hlo")
 
 
 def _is_mlir_bytecode(path: Path) -> bool:
