@@ -189,7 +189,9 @@ def _load(args: argparse.Namespace, target: str, flags: dict[str, Any], which: s
         raise UserError(f"{target}: ::fn picks a function of a model.py, not of a {path.suffix or 'text'} file")
     if args.measure:
         progress(f"--measure: {path_text} is not a model.py; its side is not measured")
-    if path.suffix in (".mlir", ".mlirbc"):
+    from irscope.frontends.formats import sniff
+
+    if sniff(path) in ("mlir", "mlir-bytecode"):  # by its first bytes, whatever its name
         return _from_mlir(args, path_text, flags)
     return _from_hlo_text(args, path_text, flags)
 

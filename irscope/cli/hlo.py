@@ -130,9 +130,10 @@ def run(args: argparse.Namespace) -> int:
 
     if wants_passes(args):
         return run_target(args)  # model.py (one entry), .mlir, or pre-optimization HLO
-    if path.suffix == ".py":
+    kind = _sniff(args.target)
+    if kind == "python":
         programs = _from_model_file(args)
-    elif path.suffix in (".mlir", ".mlirbc"):
+    elif kind in ("mlir", "mlir-bytecode"):
         programs = _from_mlir(args)
     else:
         programs = _from_hlo_text(args)
@@ -155,6 +156,19 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected 0 (all rows) or more, got {value}")
     return value
+
+
+def _sniff(target: str) -> str:
+    """The file's kind from its first bytes (MLIR bytecode, TFLite), not its name."""
+    from irscope.frontends.formats import sniff
+
+    try:
+        kind = sniff(target)
+    except OSError as e:
+        raise UserError(f"{target}: {e.strerror or e}") from None
+    if kind == "tflite":
+        raise UserError(f"{target}: is a TFLite model; inspect it with `irscope tflite {target}`")
+    return kind
 
 
 def _chip(name: str) -> str:
@@ -210,6 +224,7 @@ def _from_model_file(args: argparse.Namespace) -> list[_Program] | None:
 
 def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
     from irscope.frontends import stablehlo
+    from irscope.frontends.jax_lower import LoweringError
 
     try:
         module = stablehlo.read_mlir(args.target)
@@ -221,12 +236,15 @@ def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
             return None
         progress(f"compiling {module.name or args.target} with XLA ...")
         compiled = stablehlo.compile_mlir(module, backend=args.backend)
-    except stablehlo.IRFileError as e:
+    except (stablehlo.IRFileError, LoweringError) as e:
         raise UserError(str(e)) from None
+    if compiled.note:
+        progress(f"{args.target}: {compiled.note}")
     if args.stage == "optimized":
         print(compiled.optimized)
         return None
-    return [_Program(compiled.optimized, args.target, dict(compiled.cost), {"compile_s": round(compiled.seconds, 3)})]
+    return [_Program(compiled.optimized, args.target, dict(compiled.cost) or None,
+                     {"compile_s": round(compiled.seconds, 3)})]
 
 
 def _from_hlo_text(args: argparse.Namespace) -> list[_Program] | None:

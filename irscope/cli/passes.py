@@ -51,7 +51,9 @@ def run_target(args: argparse.Namespace) -> int:
     from irscope.frontends import stablehlo
 
     try:
-        if path.suffix in (".mlir", ".mlirbc"):
+        from irscope.frontends.formats import sniff
+
+        if sniff(path) in ("mlir", "mlir-bytecode"):  # by its first bytes, whatever its name
             module = stablehlo.read_mlir(args.target)
         else:
             text = path.read_text(encoding="utf-8")
