@@ -77,9 +77,12 @@ _HLO_LOC = re.compile(r"was parsing (?P<line>\d+):(?P<col>\d+): error: (?P<msg>[
 # XLA's MLIR converters report `-:2:8: error: ...` for a position in the text they were given.
 _XLA_MLIR_LOC = re.compile(r"-:(?P<line>\d+):(?P<col>\d+): error: (?P<msg>[^\n]*)")
 # MLIR's advice when a dialect is not registered, which speaks to mlir-opt users, not ours.
-_UNREGISTERED_ADVICE = re.compile(r"\s*If this is intended, please call allowUnregisteredDialects\(\).*$", re.S)
+_UNREGISTERED_ADVICE = re.compile(r"\.?\s*If this is intended, please (call allowUnregisteredDialects|use "
+                                  r"-allow-unregistered-dialect).*$", re.S)
 # An unregistered type or attribute: `!"quant"<"uniform<...>">`, `#"sparse_tensor"<"encoding<{...">`.
 _UNREGISTERED = re.compile(r'[!#]"(?P<dialect>[\w.]+)"<')
+# `Dialect `check' not found for custom op 'check.expect_eq'`.
+_DIALECT_NOT_FOUND = re.compile(r"Dialect `(?P<dialect>[\w.]+)' not found")
 # `F1206 13:35:08.98 11484 shape.h:843] Check failed: ...`, XLA's fatal log line before an abort.
 _FATAL_LINE = re.compile(r"^F\d{4} [\d:.]+\s+\d+ (?P<where>[\w./-]+:\d+)\] (?P<msg>.*)$", re.M)
 
@@ -394,14 +397,14 @@ def _compile_here(bytecode: bytes, backend: str | None, options: Mapping[str, st
         num_replicas=1, num_partitions=1, env_options_overrides=dict(options) or None, backend=client,
     )
     start = time.perf_counter()
-    with _context():
-        ir_module = ir.Module.parse(bytecode)
-        try:
-            executable = client.compile_and_load(
-                ir_module, executable_devices=xc.DeviceList((device,)), compile_options=compile_options
-            )
-        except _jax.JaxRuntimeError as e:
-            raise StableHLOError(f"XLA cannot compile it: {_xla_message(e)}", path=path) from None
+    try:
+        # The bytecode as it is: XLA's parser knows dialects jaxlib's bindings do not (`quant` in
+        # modules deserialized from VHLO), and the module was verified when it was read.
+        executable = client.compile_and_load(
+            bytecode, executable_devices=xc.DeviceList((device,)), compile_options=compile_options
+        )
+    except _jax.JaxRuntimeError as e:
+        raise StableHLOError(f"XLA cannot compile it: {_xla_message(e)}", path=path) from None
     seconds = time.perf_counter() - start
     return Compiled(
         optimized=executable.get_hlo_text(),
@@ -444,13 +447,21 @@ def _compile_forked(module: MlirModule, backend: str | None, options: Mapping[st
                 with os.fdopen(write_fd, "wb") as out:
                     pickle.dump(result, out)
             except BaseException:  # noqa: BLE001 - whatever happens, the child must not return
+                import traceback
+
+                traceback.print_exc()  # into `err`, for `_result`
                 status = 1
             finally:
                 os._exit(status)
         os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as pipe:
-            payload = pipe.read()
-        _, status = os.waitpid(pid, 0)
+        try:
+            with os.fdopen(read_fd, "rb") as pipe:
+                payload = pipe.read()
+            _, status = os.waitpid(pid, 0)
+        except BaseException:  # interrupted (Ctrl-C, a time limit): the child must not outlive us
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            raise
         err.seek(0)
         stderr = err.read().decode("utf-8", errors="replace")
     return _result(payload, os.waitstatus_to_exitcode(status), stderr, module.path)
@@ -488,6 +499,8 @@ def _result(payload: bytes, exit_code: int, stderr: str, path: str) -> Compiled:
         if kind == "LoweringError":
             raise LoweringError(message)
         raise StableHLOError(message, path=path)
+    if exit_code > 0 and "Traceback (most recent call last)" in stderr:  # irscope's bug, not the user's
+        raise RuntimeError(f"the child process compiling {path} failed:\n{stderr.strip()}")
     fatal = _FATAL_LINE.search(stderr)
     if fatal:
         reason = f"{fatal['msg'].strip()} ({fatal['where']})"
@@ -547,7 +560,7 @@ def _mlir_error(error: ir.MLIRError, source: str | bytes, path: str) -> StableHL
     if not diagnostics:
         return StableHLOError(_whole(error.message), path=path)
     first = diagnostics[0]
-    message = _diagnostic_text(first)
+    message = _diagnostic_text(first, source)
     unregistered = _UNREGISTERED.search(first.message)
     if unregistered and isinstance(source, str):
         xla = _xla_reason(source)  # XLA's converters register more dialects than jaxlib's bindings
@@ -569,27 +582,44 @@ def _mlir_error(error: ir.MLIRError, source: str | bytes, path: str) -> StableHL
                 located = _FILE_LOC.search(str(again[0].location)) if again else None
                 if located and located["file"] == "-":
                     return StableHLOError(
-                        _diagnostic_text(again[0]), path=path,
+                        _diagnostic_text(again[0], stripped), path=path,
                         line=int(located["line"]), column=int(located["col"]),
                     )
     return StableHLOError(f"{message} (at {first.location})", path=path)
 
 
-def _diagnostic_text(diagnostic: Any) -> str:
+def _diagnostic_text(diagnostic: Any, source: str | bytes = "") -> str:
     """A diagnostic's whole message and its notes: later lines indented under the first.
 
-    An unregistered dialect gets a sentence that says what it means here (jaxlib's MLIR bindings, and
-    so XLA's input, do not include it) instead of MLIR's advice to mlir-opt users.
+    An unregistered dialect gets a sentence that names it and says what it means here (jaxlib's MLIR
+    bindings, and so XLA's input, do not include it) instead of MLIR's advice to mlir-opt users.
     """
     text = diagnostic.message
-    unregistered = _UNREGISTERED.search(text)
-    if unregistered:
-        text = _UNREGISTERED_ADVICE.sub("", text).rstrip(". ") + (
-            f" (the '{unregistered['dialect']}' dialect is not one XLA takes as input: jaxlib registers "
-            "func, stablehlo, mhlo, chlo, sdy and vhlo)"
-        )
+    found = _UNREGISTERED.search(text) or _DIALECT_NOT_FOUND.search(text)
+    dialect = found["dialect"] if found else None
+    if dialect is None and "unregistered dialect" in text and isinstance(source, str):
+        dialect = _dialect_at(source, str(diagnostic.location))
+    if dialect is not None or _UNREGISTERED_ADVICE.search(text):
+        text = _UNREGISTERED_ADVICE.sub("", text).rstrip(". ")
+    if dialect is not None:
+        text += (f" (the '{dialect}' dialect is not one XLA takes as input: jaxlib registers func, "
+                 "stablehlo, mhlo, chlo, sdy and vhlo)")
     parts = [text] + [f"note: {_whole(n.message)} (at {n.location})" for n in diagnostic.notes]
     return _whole("\n".join(parts))
+
+
+def _dialect_at(source: str, location: str) -> str | None:
+    """The dialect of the operation named at `location` (`"-":18:44`) in `source`, if one is there."""
+    match = _FILE_LOC.search(location)
+    if not match or match["file"] != "-":
+        return None
+    lines = source.splitlines()
+    line, col = int(match["line"]), int(match["col"])
+    if not 0 < line <= len(lines):
+        return None
+    # MLIR points at the operation's name or just after it: the last `dialect.op` starting by there.
+    ops = [m for m in re.finditer(r'"?([A-Za-z_][\w$]*)\.[\w.$]+"?', lines[line - 1]) if m.start() < col]
+    return ops[-1][1] if ops else None
 
 
 def _whole(text: str) -> str:

@@ -532,8 +532,12 @@ def parse_tflite(data: bytes, source: str = "<bytes>") -> TFLiteModel:
     if len(data) < 8:
         raise TFLiteParseError(f"{source}: not a TFLite model: {len(data)} bytes, too short for a flatbuffer")
     if data[4:8] != FILE_IDENTIFIER:
+        hint = ""
+        if bytes(data[:4]) == b"ML\xefR" or bytes(data[:9]) == b"HloModule":
+            hint = "; it is MLIR bytecode" if bytes(data[:4]) == b"ML\xefR" else "; it is HLO text"
+            hint += f", which `irscope hlo {source}` reads"
         raise TFLiteParseError(f"{source}: not a TFLite model: no 'TFL3' file identifier at byte 4 "
-                               f"(found {bytes(data[4:8])!r})")
+                               f"(found {bytes(data[4:8])!r}){hint}")
     reader = _Reader(bytes(data), source, schema())
     try:
         return reader.model()
