@@ -299,4 +299,14 @@ def test_real_tuple_mhlo_converts_and_parses_as_xla_does(name: str) -> None:
     assert module.tuple_entry and "mhlo" in module.dialects
     compiled = stablehlo.compile_mlir(module)
     assert compiled.stage == "hlo"
-    assert differences(xla_view(compiled.optimized), irscope_view(parse_module(compiled.optimized))) == []
+    parsed = parse_module(compiled.optimized)
+    assert differences(xla_view(compiled.optimized), irscope_view(parsed)) == []
+    # And irscope's bytes equal XLA's HloCostAnalysis of that HLO (XLA's own numbers, not compiled).
+    import jax
+    from jax._src.lib import _jax
+    from jaxlib import _hlo
+
+    from irscope.passes.cost import module_cost
+
+    xla = _jax.hlo_module_cost_analysis(jax.devices("cpu")[0].client, _hlo.hlo_module_from_text(compiled.optimized))
+    assert module_cost(parsed).totals.bytes_accessed == xla["bytes accessed"] > 0
