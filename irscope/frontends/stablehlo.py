@@ -585,7 +585,8 @@ def _mlir_error(error: ir.MLIRError, source: str | bytes, path: str) -> StableHL
                         _diagnostic_text(again[0], stripped), path=path,
                         line=int(located["line"]), column=int(located["col"]),
                     )
-    return StableHLOError(f"{message} (at {first.location})", path=path)
+    head, newline, rest = message.partition("\n")
+    return StableHLOError(f"{head}{_at(head, first.location)}{newline}{rest}", path=path)
 
 
 def _diagnostic_text(diagnostic: Any, source: str | bytes = "") -> str:
@@ -604,8 +605,16 @@ def _diagnostic_text(diagnostic: Any, source: str | bytes = "") -> str:
     if dialect is not None:
         text += (f" (the '{dialect}' dialect is not one XLA takes as input: jaxlib registers func, "
                  "stablehlo, mhlo, chlo, sdy and vhlo)")
-    parts = [text] + [f"note: {_whole(n.message)} (at {n.location})" for n in diagnostic.notes]
+    if "found in dialect ('vhlo')" in text:
+        text += " (a portable artifact from a newer StableHLO than jaxlib's: it does not know this op version)"
+    parts = [text] + [f"note: {_whole(n.message)}{_at(n.message, n.location)}" for n in diagnostic.notes]
     return _whole("\n".join(parts))
+
+
+def _at(message: str, location: Any) -> str:
+    """` (at loc(...))` for a note, unless the location is unknown or the message says it already."""
+    where = str(location)
+    return "" if where == "loc(unknown)" or f"(at {where})" in message else f" (at {where})"
 
 
 def _dialect_at(source: str, location: str) -> str | None:
