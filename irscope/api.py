@@ -46,6 +46,14 @@ def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu
         module = text_or_path
     elif isinstance(text_or_path, os.PathLike) or not _looks_like_hlo_text(text_or_path):
         path = Path(text_or_path)
+        from irscope.frontends.formats import sniff
+
+        if path.is_file() and sniff(path) in ("mlir", "mlir-bytecode"):  # by its first bytes: StableHLO/MHLO
+            from irscope.frontends import stablehlo
+
+            compiled = stablehlo.compile_mlir(stablehlo.read_mlir(path))
+            module = parse_module(compiled.optimized, str(path))
+            return analyze(module, get_chip(hw), stage=compiled.stage, xla_cost=dict(compiled.cost) or None)
         module = parse_module(_read_dump(path), str(path))
     else:
         module = parse_module(text_or_path)

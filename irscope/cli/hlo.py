@@ -201,20 +201,27 @@ def _from_model_file(args: argparse.Namespace) -> list[_Program] | None:
 
 def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
     from irscope.frontends import stablehlo
+    from irscope.frontends.jax_lower import LoweringError
 
-    module = stablehlo.read_mlir(args.target)
-    if args.stage == "stablehlo":
-        print(module.text)
-        return None
-    if args.stage == "hlo":
-        print(stablehlo.to_hlo_text(module))
-        return None
-    progress(f"compiling {module.name or args.target} with XLA ...")
-    compiled = stablehlo.compile_mlir(module, backend=args.backend)
+    try:
+        module = stablehlo.read_mlir(args.target)
+        if args.stage == "stablehlo":
+            print(module.text)
+            return None
+        if args.stage == "hlo":
+            print(stablehlo.to_hlo_text(module))
+            return None
+        progress(f"compiling {module.name or args.target} with XLA ...")
+        compiled = stablehlo.compile_mlir(module, backend=args.backend)
+    except (stablehlo.IRFileError, LoweringError) as e:
+        raise UserError(str(e)) from None
+    if compiled.note:
+        progress(f"{args.target}: {compiled.note}")
     if args.stage == "optimized":
         print(compiled.optimized)
         return None
-    return [_Program(compiled.optimized, args.target, dict(compiled.cost), {"compile_s": round(compiled.seconds, 3)})]
+    return [_Program(compiled.optimized, args.target, dict(compiled.cost) or None,
+                     {"compile_s": round(compiled.seconds, 3)})]
 
 
 def _from_hlo_text(args: argparse.Namespace) -> list[_Program] | None:

@@ -82,6 +82,11 @@ class Compiled:
     """XLA's cost analysis of the optimized module, as a flat dict (see `normalize_cost`)."""
     seconds: float
     """Wall time XLA took to compile, in seconds."""
+    stage: str = "optimized"
+    """`optimized`, or `hlo` when XLA could not compile the module and `optimized` holds the HLO
+    before optimization instead (`stablehlo.compile_mlir` on an entry with tuple-typed arguments)."""
+    note: str | None = None
+    """Why `stage` is not `optimized`, for the user."""
 
 
 @dataclass(frozen=True, eq=False)

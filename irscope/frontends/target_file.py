@@ -5,8 +5,9 @@
     target = load_target("dump.hlo")
     text = target.read_text()                       # the HLO text; one-line TargetFileError if unreadable
 
-MLIR bytecode is told by its magic bytes (`ML\\xefR`), whatever the file is called; otherwise the
-suffix decides (`.py`, `.mlir`/`.mlirbc`, anything else is HLO text).
+A `.py` file is a model file; anything else is told by its first bytes (`irscope.frontends.formats`),
+whatever it is called: MLIR bytecode or text, HLO text; a TFLite flatbuffer or another binary file is
+refused with a line that says what to use instead.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from irscope.errors import TargetFileError
-
-MLIR_BYTECODE_MAGIC = b"ML\xefR"
-MLIR_SUFFIXES = (".mlir", ".mlirbc")
+from irscope.frontends.formats import sniff
 
 
 @dataclass(frozen=True)
@@ -59,12 +58,12 @@ def load_target(target: str) -> TargetFile:
         return TargetFile(path_text, path, "model", fn or None)
     if fn:
         raise TargetFileError(f"{target}: ::fn picks a function of a model.py, not of a {path.suffix or 'text'} file")
-    return TargetFile(path_text, path, "mlir" if path.suffix in MLIR_SUFFIXES or _is_mlir_bytecode(path) else "hlo")
-
-
-def _is_mlir_bytecode(path: Path) -> bool:
     try:
-        with path.open("rb") as f:
-            return f.read(len(MLIR_BYTECODE_MAGIC)) == MLIR_BYTECODE_MAGIC
-    except OSError:
-        return False  # read_text will say why
+        kind = sniff(path)
+    except OSError as e:
+        raise TargetFileError(f"{path_text}: {e.strerror or e}") from None
+    if kind == "tflite":
+        raise TargetFileError(f"{path_text}: is a TFLite model; inspect it with `irscope tflite {path_text}`")
+    if kind == "binary":
+        raise TargetFileError(f"{path_text}: not a text file (expected HLO text, .mlir or a model.py)")
+    return TargetFile(path_text, path, "mlir" if kind in ("mlir", "mlir-bytecode") else "hlo")

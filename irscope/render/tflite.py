@@ -48,11 +48,15 @@ def op_label(info: OpInfo) -> str:
 
 
 def weights_label(info: OpInfo) -> str:
-    """`int8 per-ch`, `float16 deq`, or `-`."""
+    """`int8 per-ch`, `int4 block32`, `float16 deq`, or `-`."""
     if info.weights is None:
         return "-"
     parts = [info.weights]
-    if info.weights_per_channel:
+    if info.weights_quantization == "blockwise":
+        parts.append(f"block{info.weights_block_size}")
+    elif info.weights_quantization in ("multi_axis", "custom"):
+        parts.append(info.weights_quantization.replace("_", "-"))
+    elif info.weights_per_channel:
         parts.append("per-ch")
     if info.weights_dequantized and info.boundary is None:
         parts.append("deq")
