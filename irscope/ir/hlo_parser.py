@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
+from irscope.ir.hlo_shapes import infer_shape
 
 # Possessive quantifiers (Python 3.11+) keep the lexer linear: no backtracking into a run.
 _STRING = r'"(?:[^"\\\n]++|\\.)*+"'
@@ -36,7 +37,7 @@ def _nest(inner: str) -> str:
 _BRACE = _nest(_nest(_nest(_nest(_BRACE0))))
 # A word (name, opcode, number, keyword) and, glued to it, an array shape's dims and layout: the
 # lexer does not know dtype names; the parser decodes a word that ends in `]` or `}` as a shape.
-_WORD = r"-?[\w.$%#@+]++(?:-(?!>)[\w.$%#@+]*+)*+(?:\[[^\]\n]*+\](?:\{[^{}\n]*+\})?)?"
+_WORD = r"-?[\w.$%#@+?]++(?:-(?!>)[\w.$%#@+?]*+)*+(?:\[[^\]\n]*+\](?:\{[^{}\n]*+\})?)?"
 _TOKEN = re.compile(
     r"\s*+(?://[^\n]*+|/\*.*?\*/|(" + "|".join([_WORD, _STRING, "=" + _BRACE, r"->|<=|[^\s\w]"]) + "))",
     re.S,
@@ -53,7 +54,15 @@ _CALL_ATTRS = (
     "true_computation", "false_computation", "branch_computations", "called_computations",
 )
 _CALL_ATTR_SET = frozenset(_CALL_ATTRS)
+# async-update and async-done run the computation their async-start calls; XLA ignores a `calls=`
+# written on them (it only checks that it matches), so they call nothing of their own.
+_INHERITS_CALLS = frozenset({"async-update", "async-done"})
 _SECTIONS = ("FileNames", "FunctionNames", "FileLocations", "StackFrames")
+# An attribute value in braces that holds instructions (`to_apply={ x = f32[] parameter(0) ... }`).
+_INLINE_COMPUTATION = re.compile(r"\s*(?:ROOT\s+)?%?[\w.\-]+\s*=\s*[^\s=]")
+# Deepest nesting of tuple shapes, nested instructions and inline computations the parser follows;
+# XLA's own limit is 8,192, but irscope's passes walk shapes recursively, within Python's stack.
+_MAX_NESTING = 200
 _OPENERS = {"{": "}", "(": ")", "[": "]"}
 
 
@@ -161,6 +170,15 @@ class _Parser:
         self.toks: list[str] = []
         self.chunk_starts: list[tuple[int, int]] = []  # (first token index, text offset)
         self._lex(text)
+        self.module = _ModuleBuilder(None, {}, {}, None, {})
+        # The computation being parsed: its instructions, their first tokens, and the shapes of
+        # the ones `shape_of` has indexed so far (only the rarer forms need a lookup).
+        self.insts: list[Instruction] = []
+        self.starts: list[int] = []
+        self.known: dict[str, Shape] = {}
+        self.indexed = 0
+        self.nested: list[int] = []  # token index of each enclosing nested instruction or computation
+        self.anon_counts: dict[str, int] = {}
 
     # -- lexing -----------------------------------------------------------------------------
     def _lex(self, text: str) -> None:
@@ -211,31 +229,76 @@ class _Parser:
             raise _Fail(f"expected {what}, got {_describe(tok)}", i)
         return (tok[1:] if tok[0] == "%" else tok), i + 1
 
-    def parse_shape(self, i: int) -> tuple[Shape, int]:
+    def is_shape_start(self, i: int) -> bool:
+        """Whether a shape starts at token `i`: an array token, `(` of a tuple, or `b(` of a buffer."""
         tok = self.tok(i)
         if tok == "(":
-            elements: list[Shape] = []
-            i += 1
-            if self.tok(i) == ")":
-                return _tuple_shape(elements), i + 1
-            while True:
-                sub, i = self.parse_shape(i)
-                elements.append(sub)
-                tok = self.tok(i)
-                if tok == ",":
-                    i += 1
-                elif tok == ")":
-                    return _tuple_shape(elements), i + 1
-                else:
-                    raise _Fail(f"expected ',' or ')' in a tuple shape, got {_describe(tok)}", i)
+            return True
+        if tok == "b":
+            return self.tok(i + 1) == "("
+        return len(tok) > 2 and tok[-1] in "]}" and tok[0].isalpha() and "[" in tok
+
+    def parse_shape(self, i: int) -> tuple[Shape, int]:
+        """An array, token, tuple or buffer shape; nesting is walked with a stack, not recursion."""
+        tok = self.tok(i)
         if tok and (tok[-1] == "]" or tok[-1] == "}") and tok[0].isalpha():
-            try:
-                return shape_from_token(tok), i + 1
-            except ValueError:
-                raise _Fail(f"malformed shape {tok!r}", i) from None
+            return self.parse_array_shape(i), i + 1
         if tok in ("token", "opaque"):
             return Shape(tok), i + 1
-        raise _Fail(f"expected a shape, got {_describe(tok)}", i)
+        if tok != "(" and not (tok == "b" and self.tok(i + 1) == "("):
+            raise _Fail(f"expected a shape, got {_describe(tok)}", i)
+        open_groups: list[tuple[str, list[Shape]]] = []  # ("tuple" | "buffer", elements so far)
+        while True:
+            tok = self.tok(i)
+            if tok == "(" or (tok == "b" and self.tok(i + 1) == "("):
+                if len(open_groups) >= _MAX_NESTING:
+                    raise _Fail(f"shape nested more than {_MAX_NESTING} levels deep", i)
+                if tok == "b":
+                    open_groups.append(("buffer", []))
+                    i += 2
+                    continue
+                i += 1
+                if self.tok(i) != ")":
+                    open_groups.append(("tuple", []))
+                    continue
+                i += 1
+                done = _tuple_shape([])
+            elif tok and (tok[-1] == "]" or tok[-1] == "}") and tok[0].isalpha():
+                done, i = self.parse_array_shape(i), i + 1
+            elif tok in ("token", "opaque"):
+                done, i = Shape(tok), i + 1
+            else:
+                raise _Fail(f"expected a shape, got {_describe(tok)}", i)
+            # close every group that `done` completes
+            while True:
+                if not open_groups:
+                    return done, i
+                kind, elements = open_groups[-1]
+                elements.append(done)
+                tok = self.tok(i)
+                if kind == "buffer":
+                    if tok != ")" or not elements[0].is_array:
+                        raise _Fail(f"expected ')' after the array shape of a buffer, got {_describe(tok)}", i)
+                    open_groups.pop()
+                    done, i = Shape("buffer", tuple_shapes=(elements[0],)), i + 1
+                elif tok == ",":
+                    i += 1
+                    break
+                elif tok == ")":
+                    open_groups.pop()
+                    done, i = _tuple_shape(elements), i + 1
+                else:
+                    raise _Fail(f"expected ',' or ')' in a tuple shape, got {_describe(tok)}", i)
+
+    def parse_array_shape(self, i: int) -> Shape:
+        tok = self.toks[i]
+        shape = _shape_cache.get(tok)
+        if shape is None:
+            try:
+                shape = shape_from_token(tok)
+            except ValueError:
+                raise _Fail(f"malformed shape {tok!r}", i) from None
+        return shape
 
     def skip_balanced(self, i: int) -> int:
         """Index just past the group opened at `i` (`{`, `(` or `[`)."""
@@ -305,9 +368,12 @@ class _Parser:
 
     def parse_module(self, i: int, default_name: str) -> tuple[int, Module]:
         b = _ModuleBuilder(None, {}, {}, None, {})
+        self.module = b
         toks = self.toks
         if self.tok(i) == "HloModule":
             b.name, i = self.parse_name(i + 1, "a module name")
+            if self.tok(i) == ":":  # `HloModule name:` (XLA's lexer reads `name:` as a name)
+                i += 1
             while self.tok(i) == ",":
                 key, i = self.parse_name(i + 1, "a module attribute name")
                 b.attrs[key], i = self.parse_attr_value(i)
@@ -373,37 +439,47 @@ class _Parser:
             is_entry = True
             i += 1
         name, i = self.parse_name(i, "a computation name")
+        if self.tok(i) == ":":
+            i += 1
         if self.tok(i) == "(":
             i = self.skip_balanced(i)  # the signature repeats the parameters' shapes
             if self.tok(i) == "->":
                 _, i = self.parse_shape(i + 1)
         if self.tok(i) != "{":
             raise _Fail(f"expected '{{' to open computation '{name}', got {_describe(self.tok(i))}", i)
-        i += 1
+        i, comp = self.parse_instruction_list(i + 1, name, is_entry)
+        n = len(self.toks)
+        while self.tok(i) == "," and i + 2 < n and self.toks[i + 2][:1] == "=":
+            key, j = self.parse_name(i + 1, "a computation attribute")
+            comp.attrs[key], i = self.parse_attr_value(j)
+        return i, comp
+
+    def parse_instruction_list(self, i: int, name: str, is_entry: bool = False) -> tuple[int, Computation]:
+        """The instructions after a computation's `{` up to its `}`; `i` is just past the `{`."""
         instructions: list[Instruction] = []
         starts: list[int] = []
+        saved = (self.insts, self.starts, self.known, self.indexed)
+        self.insts, self.starts, self.known, self.indexed = instructions, starts, {}, 0
         root_name = None
         toks = self.toks
         n = len(toks)
-        while True:
-            if i >= n:
-                raise _Fail(f"computation '{name}' is not closed with '}}'", i - 1)
-            if toks[i] == "}":
-                i += 1
-                break
-            starts.append(i)
-            inst, i = self.parse_instruction(i)
-            if inst.is_root:
-                if root_name is not None:
-                    raise _Fail(f"computation '{name}' has more than one ROOT", starts[-1])
-                root_name = inst.name
-            instructions.append(inst)
+        try:
+            while True:
+                if i >= n:
+                    raise _Fail(f"computation '{name}' is not closed with '}}'", i - 1)
+                if toks[i] == "}":
+                    i += 1
+                    break
+                start = i
+                inst, i = self.parse_instruction(i)
+                if inst.is_root:
+                    if root_name is not None:
+                        raise _Fail(f"computation '{name}' has more than one ROOT", start)
+                    root_name = inst.name
+        finally:
+            self.insts, self.starts, self.known, self.indexed = saved
         if not instructions:
             raise _Fail(f"computation '{name}' has no instructions", i - 1)
-        attrs: dict[str, str] = {}
-        while self.tok(i) == "," and i + 2 < n and toks[i + 2][:1] == "=":
-            key, j = self.parse_name(i + 1, "a computation attribute")
-            attrs[key], i = self.parse_attr_value(j)
         by_name: dict[str, Instruction] = {}
         for inst, start in zip(instructions, starts, strict=True):
             if inst.name in by_name:
@@ -419,13 +495,15 @@ class _Parser:
             instructions[-1] = _replace_root(last)
             by_name[last.name] = instructions[-1]
             root_name = last.name
-        return i, Computation(name, tuple(instructions), root_name, is_entry, attrs, by_name)
+        return i, Computation(name, tuple(instructions), root_name, is_entry, {}, by_name)
 
     def parse_instruction(self, i: int) -> tuple[Instruction, int]:
+        """`ROOT? name = shape? opcode(operands), attributes`; appends it (after any nested ones)."""
         toks = self.toks
         n = len(toks)
         ws = _WORD_START
         is_root = False
+        start = i
         tok = toks[i]
         if tok == "ROOT":
             is_root = True
@@ -437,17 +515,29 @@ class _Parser:
         i += 1
         if i >= n or toks[i] != "=":
             raise _Fail(f"expected '=' after instruction name '{name}', got {_describe(self.tok(i))}", i)
-        i += 1
+        return self.parse_rhs(i + 1, name, is_root, start, True)
+
+    def parse_rhs(self, i: int, name: str | None, is_root: bool, start: int,
+                  allow_attrs: bool) -> tuple[Instruction, int]:
+        """What follows `name =`: the shape (optional where XLA can infer it), opcode, operands,
+        attributes. `name` None is a nested instruction (`add(max(x, y), z)`), named as XLA does."""
+        toks = self.toks
+        n = len(toks)
+        ws = _WORD_START
         # result shape: almost always one array-shape token
         tok = toks[i] if i < n else ""
+        shape: Shape | None
         if tok and tok[-1] in "]}" and tok[0].isalpha():
             shape = _shape_cache.get(tok)
             if shape is None:
                 shape, i = self.parse_shape(i)
             else:
                 i += 1
+        elif tok and tok[0] in ws and tok not in ("token", "opaque", "b") and self.tok(i + 1) == "(":
+            shape = None  # XLA infers it from the operands (see irscope.ir.hlo_shapes)
         else:
             shape, i = self.parse_shape(i)
+        opcode_at = i
         opcode = toks[i] if i < n else ""
         if not opcode or opcode[0] not in ws or opcode[0] == "%":
             raise _Fail(f"expected an opcode, got {_describe(opcode)}", i)
@@ -469,13 +559,27 @@ class _Parser:
             else:
                 while True:
                     tok = toks[i] if i < n else ""
-                    if tok == "(" or (tok and tok[-1] in "]}" and tok[0].isalpha()):
+                    operand_at = i
+                    if (tok == "(" or (tok and tok[-1] in "]}" and tok[0].isalpha())
+                            or (tok == "b" and self.tok(i + 1) == "(")):
                         _, i = self.parse_shape(i)  # inline operand type
                         tok = toks[i] if i < n else ""
                     if not tok or tok[0] not in ws:
                         raise _Fail(f"expected an operand name, got {_describe(tok)}", i)
-                    operands.append(tok[1:] if tok[0] == "%" else tok)
-                    i += 1
+                    nxt = toks[i + 1] if i + 1 < n else ""
+                    if nxt == "(":  # a nested instruction: `reshape(f32[1,8] parameter(0))`
+                        if len(self.nested) >= _MAX_NESTING:
+                            raise _Fail(f"instructions nested more than {_MAX_NESTING} levels deep", i)
+                        self.nested.append(i)
+                        inner, i = self.parse_rhs(operand_at, None, False, operand_at, False)
+                        self.nested.pop()
+                        operands.append(inner.name)
+                    elif "#" in tok:  # `%t#1#0`: the compact form of get-tuple-element
+                        operands.append(self.compact_gte(tok, i))
+                        i += 1
+                    else:
+                        operands.append(tok[1:] if tok[0] == "%" else tok)
+                        i += 1
                     tok = toks[i] if i < n else ""
                     if tok == ",":
                         i += 1
@@ -486,16 +590,123 @@ class _Parser:
                         raise _Fail(f"expected ',' or ')' after an operand, got {_describe(tok)}", i)
         attrs: dict[str, str] = {}
         called: tuple[str, ...] = ()
-        while i + 2 < n and toks[i] == "," and toks[i + 2][:1] == "=":
+        while allow_attrs and i + 2 < n and toks[i] == "," and toks[i + 2][:1] == "=":
             key = toks[i + 1]
             if key[0] not in ws:
                 raise _Fail(f"expected an attribute name, got {_describe(key)}", i + 1)
-            value, i = self.parse_attr_value(i + 2)
+            if key in _CALL_ATTR_SET and (toks[i + 2] == "=" and self.tok(i + 3) == "{" or toks[i + 2][:2] == "={"):
+                value, i = self.parse_call_value(i + 2, key)
+            elif key == "literal" and toks[i + 2] == "=":
+                value, i = self.parse_literal_value(i + 3)
+            else:
+                value, i = self.parse_attr_value(i + 2)
             attrs[key] = value
-            if key in _CALL_ATTR_SET:
+            if key in _CALL_ATTR_SET and opcode not in _INHERITS_CALLS:
                 called = _called(attrs)
+        if shape is None:
+            shape = self.infer_shape(opcode, operands, attrs, called, opcode_at)
+        if name is None:
+            name = self.anon_name(opcode)
         inst = Instruction(name, opcode, shape, tuple(operands), attrs, called, is_root, literal)
+        self.insts.append(inst)
+        self.starts.append(start)
         return inst, i
+
+    # -- the rarer forms -----------------------------------------------------------------------
+    def shape_of(self, name: str) -> Shape | None:
+        """Shape of an instruction already parsed in the current computation (None if none is)."""
+        shape = self.known.get(name)
+        if shape is None:
+            insts = self.insts
+            for k in range(self.indexed, len(insts)):
+                self.known[insts[k].name] = insts[k].shape
+            self.indexed = len(insts)
+            shape = self.known.get(name)
+        return shape
+
+    def infer_shape(self, opcode: str, operands: list[str], attrs: dict[str, str], called: tuple[str, ...],
+                    at: int) -> Shape:
+        shapes = []
+        for operand in operands:
+            shape = self.shape_of(operand)
+            if shape is None:
+                raise _Fail(f"cannot infer the result shape of '{opcode}': operand '{operand}' is not "
+                            "defined before it", at)
+            shapes.append(shape)
+        roots: dict[str, Shape] = {}
+        for key in _CALL_ATTRS:
+            if key in attrs:
+                first = _called({key: attrs[key]})[:1]
+                comp = self.module.computations.get(first[0]) if first else None
+                if comp is not None:
+                    roots[key] = comp.root.shape
+        try:
+            return infer_shape(opcode, shapes, attrs, roots)
+        except ValueError as err:
+            raise _Fail(str(err), at) from None
+
+    def anon_name(self, opcode: str) -> str:
+        """`add.anon`, `add.anon.1`, ...: XLA's names for nested instructions."""
+        base = f"{opcode}.anon"
+        count = self.anon_counts.get(base, 0)
+        self.anon_counts[base] = count + 1
+        return base if count == 0 else f"{base}.{count}"
+
+    def compact_gte(self, tok: str, at: int) -> str:
+        """`%t#1#0` is get-tuple-element 0 of get-tuple-element 1 of `t`; each is made once."""
+        base, *indices = (tok[1:] if tok[0] == "%" else tok).split("#")
+        current = base
+        for index in indices:
+            if not index.isdigit():
+                raise _Fail(f"expected a tuple index after '#', got {index!r} in {tok!r}", at)
+            name = f"{current}#{index}"
+            if self.shape_of(name) is None:
+                source = self.shape_of(current)
+                if source is None or not source.is_tuple or int(index) >= len(source.tuple_shapes):
+                    raise _Fail(f"'{tok}' needs '{current}' to be a tuple with element {index}", at)
+                gte = Instruction(name, "get-tuple-element", source.tuple_shapes[int(index)], (current,),
+                                  {"index": index})
+                self.insts.append(gte)
+                self.starts.append(at)
+            current = name
+        return current
+
+    def parse_call_value(self, i: int, key: str) -> tuple[str, int]:
+        """A called-computation attribute: a name, `{names}`, or a computation written inline
+        (`to_apply={ x = ... }`), which becomes a computation of the module named `_` (uniqued)."""
+        tok = self.toks[i]
+        if tok == "=":
+            end = self.skip_balanced(i + 1)
+            body, after = " ".join(self.toks[i + 2: end - 1]), end
+        else:
+            body, after = tok[2:-1], i + 1
+        if not _INLINE_COMPUTATION.match(body):
+            return self.parse_attr_value(i)
+        if len(self.nested) >= _MAX_NESTING:
+            raise _Fail(f"computations nested more than {_MAX_NESTING} levels deep", i)
+        sub = _Parser(body + " }", self.source)
+        sub.module, sub.nested, sub.anon_counts = self.module, [*self.nested, i], self.anon_counts
+        name = _unique(self.module.computations, "_")
+        try:
+            _, comp = sub.parse_instruction_list(0, name)
+        except _Fail as fail:
+            raise _Fail(f"in the computation written inline in '{key}': {fail.message}", i) from None
+        self.module.computations[name] = comp
+        return name, after
+
+    def parse_literal_value(self, i: int) -> tuple[str, int]:
+        """`literal=s32[2]{0} {1, 2}`: a shape, then a literal (a number or word, or a braced group)."""
+        shape_at = i
+        if self.tok(i) != "(":  # a tuple literal `( s32[2] {1, 2}, pred[] true )` has no outer shape
+            _, i = self.parse_shape(i)
+        tok = self.tok(i)
+        if tok in _OPENERS:
+            end = self.skip_balanced(i)
+        elif tok and (_is_word(tok) or tok[0] == '"'):
+            end = i + 1
+        else:
+            raise _Fail(f"expected a literal after its shape, got {_describe(tok)}", i)
+        return " ".join(self.toks[shape_at:end]), end
 
 
 def _called(attrs: dict[str, str]) -> tuple[str, ...]:
@@ -509,6 +720,16 @@ def _called(attrs: dict[str, str]) -> tuple[str, ...]:
         else:
             names.append(value.lstrip("%"))
     return tuple(names)
+
+
+def _unique(taken: dict[str, object], base: str) -> str:
+    """`base`, or `base.1`, `base.2`, ... : the first not in `taken` (as XLA's NameUniquer does)."""
+    if base not in taken:
+        return base
+    k = 1
+    while f"{base}.{k}" in taken:
+        k += 1
+    return f"{base}.{k}"
 
 
 def _replace_root(inst: Instruction) -> Instruction:
@@ -543,7 +764,7 @@ def _stack_frames(tables: dict[str, dict[int, str]]) -> dict[int, tuple[str, str
     return frames
 
 
-_WORD_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_%.$#@-")
+_WORD_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_%.$#@-?")
 
 
 def _is_word(tok: str) -> bool:
