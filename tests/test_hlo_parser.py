@@ -475,3 +475,16 @@ def test_deep_but_reasonable_nesting_parses():
     for _ in range(depth):
         shape = shape.tuple_shapes[0]
     assert shape == Shape("f32")
+
+
+def test_fast_path_builds_whole_instructions():
+    """The parser sets an Instruction's slots directly: every field must be set, as __init__ would."""
+    import dataclasses
+
+    from irscope.ir.hlo import Instruction
+
+    _, text = texts("mlp")
+    for comp in parse_module(text).computations.values():
+        for inst in comp.instructions:
+            rebuilt = Instruction(*(getattr(inst, f.name) for f in dataclasses.fields(Instruction)))
+            assert dataclasses.astuple(rebuilt) == dataclasses.astuple(inst)

@@ -18,6 +18,8 @@ Naming follows STYLE.md: `_parse_x` raises `HloParseError`, `_optional_x` return
 
 from __future__ import annotations
 
+import gc
+import itertools
 import os
 import re
 from dataclasses import dataclass
@@ -38,8 +40,21 @@ _BRACE = _nest(_nest(_nest(_nest(_BRACE0))))
 # A word (name, opcode, number, keyword) and, glued to it, an array shape's dims and layout: the
 # lexer does not know dtype names; the parser decodes a word that ends in `]` or `}` as a shape.
 _WORD = r"-?[\w.$%#@+?]++(?:-(?!>)[\w.$%#@+?]*+)*+(?:\[[^\]\n]*+\](?:\{[^{}\n]*+\})?)?"
+# The two commonest pieces of XLA's text are single tokens, so that most instructions are a few
+# tokens split with string methods: the head of an instruction as XLA prints almost all of them,
+# `ROOT %add.1 = f32[4]{0} add(%a, %b)` (a plain name, an array shape without spaces, an opcode,
+# operands that are plain names; see `_Parser.parse_head`), and an attribute `, key=value` whose
+# value is a word, a string or a braced group followed by `,` or the end of the line. Anything
+# else is lexed token by token.
+_NAME = r"%?[\w.$@+\-]++"
+_HEAD = (r"(?:ROOT )?" + _NAME + r" = \w++\[[^\]\s]*+\](?:\{[^{}\s]*+\})? [\w\-]++\((?:" + _NAME
+         + "(?:, " + _NAME + r")*+)?\)")
+_ATTR = r", [\w\-]++=(?:[\w.$%@+\-]++|" + _STRING + "|" + _BRACE + r")(?=[ \t\r]*+(?:[,\n]|$))"
+# A computation's signature when its parameters are arrays, `(p0: f32[2,3]{1,0}, p1: s32[])`: one token.
+_ARRAY = r"\w++\[[^\]\n]*+\](?:\{[^{}\n]*+\})?"
+_SIGNATURE = r"\(" + _NAME + ": " + _ARRAY + "(?:, " + _NAME + ": " + _ARRAY + r")*+\)"
 _TOKEN = re.compile(
-    r"\s*+(?://[^\n]*+|/\*.*?\*/|(" + "|".join([_WORD, _STRING, "=" + _BRACE, r"->|<=|[^\s\w]"]) + "))",
+    r"\s*+(?://[^\n]*+|/\*.*?\*/|(" + "|".join([_HEAD, _ATTR, _SIGNATURE, _WORD, _STRING, "=" + _BRACE, r"->|<=|[^\s\w]"]) + "))",
     re.S,
 )
 _SHAPE_PARTS = re.compile(r"(\w+)\[([^\]]*)\](?:\{([^}]*)\})?")
@@ -94,9 +109,10 @@ class HloParseError(ValueError):
 class _Fail(Exception):
     """Internal: a parse failure at token index `at`; turned into HloParseError with a position."""
 
-    def __init__(self, message: str, at: int):
+    def __init__(self, message: str, at: int, offset: int = 0):
         super().__init__(message)
-        self.message, self.at = message, at
+        # offset: characters into the token (from its end when negative: -1 is its last character)
+        self.message, self.at, self.offset = message, at, offset
 
 
 _shape_cache: dict[str, Shape] = {}
@@ -194,8 +210,9 @@ class _Parser:
             toks.extend(filter(None, _TOKEN.findall(text, start, end)))
             start = end
 
-    def fail_position(self, at: int) -> tuple[int, int, str]:
-        """Line, column and source line of token `at` (lexes its chunk again, with positions)."""
+    def fail_position(self, at: int, within: int = 0) -> tuple[int, int, str]:
+        """Line, column and source line of token `at`, `within` characters into it (from its end
+        when negative), found by lexing its chunk again, with positions."""
         offset = len(self.text)
         for first, chunk_offset in reversed(self.chunk_starts):
             if at >= first:
@@ -203,7 +220,7 @@ class _Parser:
                 for m in _TOKEN.finditer(self.text, chunk_offset):
                     if m.group(1):
                         if k == 0:
-                            offset = m.start(1)
+                            offset = m.end(1) + within if within < 0 else m.start(1) + within
                             break
                         k -= 1
                 break
@@ -374,9 +391,12 @@ class _Parser:
             b.name, i = self.parse_name(i + 1, "a module name")
             if self.tok(i) == ":":  # `HloModule name:` (XLA's lexer reads `name:` as a name)
                 i += 1
-            while self.tok(i) == ",":
-                key, i = self.parse_name(i + 1, "a module attribute name")
-                b.attrs[key], i = self.parse_attr_value(i)
+            while (attr := self.attr_at(i, "a module attribute name")) is not None or self.tok(i) == ",":
+                if attr is None:  # `,` without `name=`: a clean error on the name
+                    _, j = self.parse_name(i + 1, "a module attribute name")
+                    self.parse_attr_value(j)
+                    break
+                key, b.attrs[key], i = attr
         tables: dict[str, dict[int, str]] = {}
         while self.tok(i) in _SECTIONS:
             section = toks[i]
@@ -441,17 +461,16 @@ class _Parser:
         name, i = self.parse_name(i, "a computation name")
         if self.tok(i) == ":":
             i += 1
-        if self.tok(i) == "(":
-            i = self.skip_balanced(i)  # the signature repeats the parameters' shapes
+        tok = self.tok(i)
+        if tok[:1] == "(":  # the signature repeats the parameters' shapes
+            i = self.skip_balanced(i) if tok == "(" else i + 1
             if self.tok(i) == "->":
                 _, i = self.parse_shape(i + 1)
         if self.tok(i) != "{":
             raise _Fail(f"expected '{{' to open computation '{name}', got {_describe(self.tok(i))}", i)
         i, comp = self.parse_instruction_list(i + 1, name, is_entry)
-        n = len(self.toks)
-        while self.tok(i) == "," and i + 2 < n and self.toks[i + 2][:1] == "=":
-            key, j = self.parse_name(i + 1, "a computation attribute")
-            comp.attrs[key], i = self.parse_attr_value(j)
+        while (attr := self.attr_at(i, "a computation attribute")) is not None:
+            key, comp.attrs[key], i = attr
         return i, comp
 
     def parse_instruction_list(self, i: int, name: str, is_entry: bool = False) -> tuple[int, Computation]:
@@ -466,7 +485,7 @@ class _Parser:
         try:
             while True:
                 if i >= n:
-                    raise _Fail(f"computation '{name}' is not closed with '}}'", i - 1)
+                    raise _Fail(f"computation '{name}' is not closed with '}}'", i - 1, -1)
                 if toks[i] == "}":
                     i += 1
                     break
@@ -480,6 +499,22 @@ class _Parser:
             self.insts, self.starts, self.known, self.indexed = saved
         if not instructions:
             raise _Fail(f"computation '{name}' has no instructions", i - 1)
+        by_name = {inst.name: inst for inst in instructions}
+        if len(by_name) != len(instructions) or not by_name.keys() >= set(
+            itertools.chain.from_iterable(inst.operands for inst in instructions)
+        ):
+            self.name_error(instructions, starts, name)
+        if root_name is None:
+            # A computation that marks no ROOT returns its last instruction (as XLA's parser does).
+            last = instructions[-1]
+            instructions[-1] = _replace_root(last)
+            by_name[last.name] = instructions[-1]
+            root_name = last.name
+        return i, Computation(name, tuple(instructions), root_name, is_entry, {}, by_name)
+
+    @staticmethod
+    def name_error(instructions: list[Instruction], starts: list[int], name: str) -> None:
+        """Raise for the first instruction defined twice or using an undefined name."""
         by_name: dict[str, Instruction] = {}
         for inst, start in zip(instructions, starts, strict=True):
             if inst.name in by_name:
@@ -489,13 +524,6 @@ class _Parser:
             for operand in inst.operands:
                 if operand not in by_name:
                     raise _Fail(f"'{inst.name}' uses '{operand}', which is not defined in '{name}'", start)
-        if root_name is None:
-            # A computation that marks no ROOT returns its last instruction (as XLA's parser does).
-            last = instructions[-1]
-            instructions[-1] = _replace_root(last)
-            by_name[last.name] = instructions[-1]
-            root_name = last.name
-        return i, Computation(name, tuple(instructions), root_name, is_entry, {}, by_name)
 
     def parse_instruction(self, i: int) -> tuple[Instruction, int]:
         """`ROOT? name = shape? opcode(operands), attributes`; appends it (after any nested ones)."""
@@ -505,6 +533,8 @@ class _Parser:
         is_root = False
         start = i
         tok = toks[i]
+        if " = " in tok and tok[0] != "=":
+            return self.parse_head(i)
         if tok == "ROOT":
             is_root = True
             i += 1
@@ -590,19 +620,8 @@ class _Parser:
                         raise _Fail(f"expected ',' or ')' after an operand, got {_describe(tok)}", i)
         attrs: dict[str, str] = {}
         called: tuple[str, ...] = ()
-        while allow_attrs and i + 2 < n and toks[i] == "," and toks[i + 2][:1] == "=":
-            key = toks[i + 1]
-            if key[0] not in ws:
-                raise _Fail(f"expected an attribute name, got {_describe(key)}", i + 1)
-            if key in _CALL_ATTR_SET and (toks[i + 2] == "=" and self.tok(i + 3) == "{" or toks[i + 2][:2] == "={"):
-                value, i = self.parse_call_value(i + 2, key)
-            elif key == "literal" and toks[i + 2] == "=":
-                value, i = self.parse_literal_value(i + 3)
-            else:
-                value, i = self.parse_attr_value(i + 2)
-            attrs[key] = value
-            if key in _CALL_ATTR_SET and opcode not in _INHERITS_CALLS:
-                called = _called(attrs)
+        if allow_attrs and i < n and toks[i][0] == ",":
+            attrs, called, i = self.parse_attrs(i, opcode)
         if shape is None:
             shape = self.infer_shape(opcode, operands, attrs, called, opcode_at)
         if name is None:
@@ -611,6 +630,102 @@ class _Parser:
         self.insts.append(inst)
         self.starts.append(start)
         return inst, i
+
+    def parse_head(self, i: int) -> tuple[Instruction, int]:
+        """An instruction whose head (up to its operands' `)`) is one `_HEAD` token, then its attributes."""
+        toks = self.toks
+        start = i
+        head = toks[i]
+        lhs, _, rhs = head.partition(" = ")
+        is_root = lhs[:5] == "ROOT "
+        if is_root:
+            lhs = lhs[5:]
+        name = lhs[1:] if lhs[0] == "%" else lhs
+        shape_text, _, call = rhs.partition(" ")
+        shape = _shape_cache.get(shape_text)
+        if shape is None:
+            try:
+                shape = shape_from_token(shape_text)
+            except ValueError:
+                raise _Fail(f"malformed shape {shape_text!r}", i, head.index(" = ") + 3) from None
+        opcode, _, args = call.partition("(")
+        args = args[:-1]
+        literal = None
+        operands: tuple[str, ...] = ()
+        if opcode == "parameter" or opcode == "constant":
+            literal = args
+            if opcode == "parameter" and not args.isdigit():
+                raise _Fail(f"parameter number must be an integer, got {args!r}", i, head.index("(") + 1)
+        elif args:
+            operands = tuple(args.replace("%", "").split(", "))  # `%` is only ever the sigil here
+        i += 1
+        if i < len(toks) and toks[i][0] == ",":
+            attrs, called, i = self.parse_attrs(i, opcode)
+        else:
+            attrs, called = {}, ()
+        inst = _new_instruction(Instruction)
+        _set_name(inst, name)
+        _set_opcode(inst, opcode)
+        _set_shape(inst, shape)
+        _set_operands(inst, operands)
+        _set_attrs(inst, attrs)
+        _set_called(inst, called)
+        _set_is_root(inst, is_root)
+        _set_literal(inst, literal)
+        _set_line(inst, 0)
+        self.insts.append(inst)
+        self.starts.append(start)
+        return inst, i
+
+    def parse_attrs(self, i: int, opcode: str) -> tuple[dict[str, str], tuple[str, ...], int]:
+        """An instruction's `, key=value` attributes from token `i`, and the computations they call."""
+        toks = self.toks
+        n = len(toks)
+        attrs: dict[str, str] = {}
+        has_calls = False
+        while i < n:
+            tok = toks[i]
+            if tok[:2] == ", ":  # the whole attribute is one token
+                key, _, value = tok[2:].partition("=")
+                i += 1
+                if key in _CALL_ATTR_SET:
+                    has_calls = True
+                    if value[:1] == "{" and _INLINE_COMPUTATION.match(value, 1):
+                        value = self.parse_inline_computation(value[1:-1], key, i - 1)
+                attrs[key] = value
+            elif tok == "," and i + 2 < n and toks[i + 2][:1] == "=":
+                key = toks[i + 1]
+                if key[0] not in _WORD_START:
+                    raise _Fail(f"expected an attribute name, got {_describe(key)}", i + 1)
+                tok = toks[i + 2]
+                if key in _CALL_ATTR_SET:
+                    has_calls = True
+                    if len(tok) > 1 or self.tok(i + 3) == "{":
+                        attrs[key], i = self.parse_call_value(i + 2, key)
+                        continue
+                if len(tok) > 1:  # `={...}`: one token
+                    value, i = tok[1:], i + 3
+                elif key == "literal":
+                    value, i = self.parse_literal_value(i + 3)
+                else:
+                    value, i = self.parse_attr_value(i + 2)
+                attrs[key] = value
+            else:
+                break
+        called = _called(attrs) if has_calls and opcode not in _INHERITS_CALLS else ()
+        return attrs, called, i
+
+    def attr_at(self, i: int, what: str) -> tuple[str, str, int] | None:
+        """A module or computation attribute at token `i` (`, key=value`), or None if none is there."""
+        tok = self.tok(i)
+        if tok[:2] == ", ":
+            key, _, value = tok[2:].partition("=")
+            return key, value, i + 1
+        if tok == "," and i + 2 < len(self.toks) and self.toks[i + 2][:1] == "=":
+            key, j = self.parse_name(i + 1, what)
+            value, i = self.parse_attr_value(j)
+            return key, value, i
+        return None
 
     # -- the rarer forms -----------------------------------------------------------------------
     def shape_of(self, name: str) -> Shape | None:
@@ -682,17 +797,22 @@ class _Parser:
             body, after = tok[2:-1], i + 1
         if not _INLINE_COMPUTATION.match(body):
             return self.parse_attr_value(i)
+        return self.parse_inline_computation(body, key, i), after
+
+    def parse_inline_computation(self, body: str, key: str, at: int) -> str:
+        """The instructions of a computation written inline: parsed as a computation of the module
+        named `_` (uniqued, as XLA names them); returns that name."""
         if len(self.nested) >= _MAX_NESTING:
-            raise _Fail(f"computations nested more than {_MAX_NESTING} levels deep", i)
+            raise _Fail(f"computations nested more than {_MAX_NESTING} levels deep", at)
         sub = _Parser(body + " }", self.source)
-        sub.module, sub.nested, sub.anon_counts = self.module, [*self.nested, i], self.anon_counts
+        sub.module, sub.nested, sub.anon_counts = self.module, [*self.nested, at], self.anon_counts
         name = _unique(self.module.computations, "_")
         try:
             _, comp = sub.parse_instruction_list(0, name)
         except _Fail as fail:
-            raise _Fail(f"in the computation written inline in '{key}': {fail.message}", i) from None
+            raise _Fail(f"in the computation written inline in '{key}': {fail.message}", at) from None
         self.module.computations[name] = comp
-        return name, after
+        return name
 
     def parse_literal_value(self, i: int) -> tuple[str, int]:
         """`literal=s32[2]{0} {1, 2}`: a shape, then a literal (a number or word, or a braced group)."""
@@ -707,6 +827,15 @@ class _Parser:
         else:
             raise _Fail(f"expected a literal after its shape, got {_describe(tok)}", i)
         return " ".join(self.toks[shape_at:end]), end
+
+
+# Building an Instruction through its slots directly takes half the time of the frozen dataclass's
+# __init__ (which calls object.__setattr__ once per field); the parser builds 300,000 of them for a
+# large module. Every field is set, so the result is the same as Instruction(...).
+_new_instruction = object.__new__
+(_set_name, _set_opcode, _set_shape, _set_operands, _set_attrs, _set_called, _set_is_root, _set_literal,
+ _set_line) = (Instruction.__dict__[f].__set__ for f in (
+    "name", "opcode", "shape", "operands", "attrs", "called", "is_root", "literal", "line"))
 
 
 def _called(attrs: dict[str, str]) -> tuple[str, ...]:
@@ -802,13 +931,21 @@ def parse_modules(text: str, source: str = "<string>") -> list[Module]:
     """
     default = _default_name(source)
     modules: list[Module] = []
-    for line_offset, piece in _split_modules(text):
-        parser = _Parser(piece, source)
-        try:
-            modules.extend(parser.parse_modules(default))
-        except _Fail as fail:
-            line, col, text_line = parser.fail_position(fail.at)
-            raise HloParseError(fail.message, source, line + line_offset, col, text_line) from None
+    # A large module is millions of new objects, none of them garbage: the collector's passes over
+    # them (each a walk of everything allocated so far) cost a third of the parse, so it waits.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for line_offset, piece in _split_modules(text):
+            parser = _Parser(piece, source)
+            try:
+                modules.extend(parser.parse_modules(default))
+            except _Fail as fail:
+                line, col, text_line = parser.fail_position(fail.at, fail.offset)
+                raise HloParseError(fail.message, source, line + line_offset, col, text_line) from None
+    finally:
+        if collecting:
+            gc.enable()
     if not modules:
         raise HloParseError("no HLO module found (the text has no computations)", source)
     return modules
