@@ -1,17 +1,29 @@
 """irscope's own HLO text parser: a regex lexer and a recursive-descent parser over its tokens.
 
-It reads what XLA prints (`HloModule::ToString()`, `--xla_dump_to` files, the text in XLA's tests):
-the module header and its attributes, the FileNames/FunctionNames/FileLocations/StackFrames tables,
-computations with or without `ENTRY`, `ROOT` and signatures, every shape form, operands with or
-without inline shapes, `/*index=N*/` and `//` comments, and every attribute form. Attribute values
-are kept as text (see `irscope.ir.attrs` for the decoders); called computations are resolved.
+It reads what XLA's parser (`xla/hlo/parser/hlo_parser.cc`) reads: the module header and its
+attributes (`HloModule name:` too), the FileNames/FunctionNames/FileLocations/StackFrames tables,
+computations with or without `ENTRY`, `ROOT` and signatures, every shape form (tuples, tokens,
+`b(...)` buffers, `<=N` and `?` dimensions, layouts with tiles), instructions without a result shape
+where XLA infers one (`irscope.ir.hlo_shapes`), operands with or without inline shapes, operands
+written as nested instructions (`reshape(f32[8] parameter(0))`, named `reshape.anon` as XLA names
+them) and as compact get-tuple-elements (`t#1#0`), `literal=` attributes, computations written
+inline in `to_apply={...}` (named `_`, `_.1`, ...), the async sugar (`custom-call-start`, kept as
+the opcode; no wrapper computation is made), `/*index=N*/` and `//` comments, and every attribute
+form. Attribute values are kept as text (see `irscope.ir.attrs` for the decoders); called
+computations are resolved. Nesting of shapes, instructions and inline computations is followed up
+to `_MAX_NESTING` levels, without recursion for shapes; deeper input is a clean HloParseError.
+
+Not checked (XLA checks them): operand types, attribute values, and shapes against the inferred ones
+(irscope keeps the shape as written, where XLA recomputes a few, such as recv-done's).
 
 How it stays fast: one `re.findall` turns a chunk of text into a list of token strings (comments
-come back empty and are filtered out), an array shape with its layout is one token (decoded once per
-distinct spelling), and an attribute value in braces is one token (`={...}`, up to five levels of
-nesting; deeper ones fall back to token-by-token parsing). Positions are not tracked on the fast
-path: when an error is found, the chunk is lexed again with `finditer` to find the offending token's
-line and column.
+come back empty and are filtered out). The commonest pieces are single tokens split with string
+methods: an instruction's head as XLA prints it (`ROOT %a = f32[4]{0} add(%x, %y)`), an attribute
+`, key=value` with a plain value, a signature of array parameters, an array shape with its layout
+(decoded once per distinct spelling), and an attribute value in braces (`={...}`, up to five levels
+of nesting; deeper ones fall back to token-by-token parsing). The garbage collector is paused while
+a text is parsed. Positions are not tracked on the fast path: when an error is found, the chunk is
+lexed again with `finditer` to find the offending token's line and column.
 
 Naming follows STYLE.md: `_parse_x` raises `HloParseError`, `_optional_x` returns None on no match.
 """
