@@ -502,7 +502,11 @@ class _Parser:
                     i += 1
                     break
                 start = i
-                inst, i = self.parse_instruction(i)
+                tok = toks[i]
+                if " = " in tok and tok[0] != "=":
+                    inst, i = self.parse_head(i)
+                else:
+                    inst, i = self.parse_instruction(i)
                 if inst.is_root:
                     if root_name is not None:
                         raise _Fail(f"computation '{name}' has more than one ROOT", start)
@@ -671,10 +675,20 @@ class _Parser:
         elif args:
             operands = tuple(args.replace("%", "").split(", "))  # `%` is only ever the sigil here
         i += 1
-        if i < len(toks) and toks[i][0] == ",":
-            attrs, called, i = self.parse_attrs(i, opcode)
+        attrs: dict[str, str] = {}
+        called: tuple[str, ...] = ()
+        tok = toks[i] if i < len(toks) else ""
+        while tok[:2] == ", ":  # the common case: every attribute is one token
+            key, _, value = tok[2:].partition("=")
+            if key in _CALL_ATTR_SET:
+                attrs, called, i = self.parse_attrs(i, opcode, attrs)
+                break
+            attrs[key] = value
+            i += 1
+            tok = toks[i] if i < len(toks) else ""
         else:
-            attrs, called = {}, ()
+            if tok == ",":
+                attrs, called, i = self.parse_attrs(i, opcode, attrs)
         inst = _new_instruction(Instruction)
         _set_name(inst, name)
         _set_opcode(inst, opcode)
@@ -689,12 +703,14 @@ class _Parser:
         self.starts.append(start)
         return inst, i
 
-    def parse_attrs(self, i: int, opcode: str) -> tuple[dict[str, str], tuple[str, ...], int]:
-        """An instruction's `, key=value` attributes from token `i`, and the computations they call."""
+    def parse_attrs(self, i: int, opcode: str, attrs: dict[str, str] | None = None,
+                    ) -> tuple[dict[str, str], tuple[str, ...], int]:
+        """An instruction's `, key=value` attributes from token `i` (added to `attrs`), and the
+        computations they call."""
         toks = self.toks
         n = len(toks)
-        attrs: dict[str, str] = {}
-        has_calls = False
+        attrs = {} if attrs is None else attrs
+        has_calls = not _CALL_ATTR_SET.isdisjoint(attrs)
         while i < n:
             tok = toks[i]
             if tok[:2] == ", ":  # the whole attribute is one token
