@@ -199,7 +199,8 @@ for text in texts[start:]:
     try:
         result = ("ok", xc.hlo.hlo_module_from_text(text).as_serialized_hlo_module_proto())
     except Exception as e:
-        result = ("refused", str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
+        lines = str(e).strip().splitlines() or [type(e).__name__]
+        result = ("refused", next((l for l in lines if "error:" in l), lines[0]).strip())
     blob = pickle.dumps(result)
     out.write(struct.pack("<Q", len(blob)) + blob)
     out.flush()
