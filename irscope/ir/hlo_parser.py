@@ -503,7 +503,7 @@ class _Parser:
                     break
                 start = i
                 tok = toks[i]
-                if " = " in tok and tok[0] != "=":
+                if " = " in tok and tok[0] in _WORD_START:  # a `_HEAD` token (words hold no spaces)
                     inst, i = self.parse_head(i)
                 else:
                     inst, i = self.parse_instruction(i)
@@ -549,7 +549,7 @@ class _Parser:
         is_root = False
         start = i
         tok = toks[i]
-        if " = " in tok and tok[0] != "=":
+        if " = " in tok and tok[0] in _WORD_START:  # a `_HEAD` token (words hold no spaces)
             return self.parse_head(i)
         if tok == "ROOT":
             is_root = True
