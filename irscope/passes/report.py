@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from irscope.hw import Chip, peak_dtype_for
-from irscope.ir.hlo import Module
+from irscope.ir.hlo import Module, Shape
 from irscope.ir.kernel_graph import build_kernel_graph
-from irscope.passes.cost import Cost, ModuleCost, module_cost
+from irscope.passes.cost import ZERO, Cost, ModuleCost, module_cost
 from irscope.passes.fusion import Kernel, find_kernels
 from irscope.passes.roofline import RooflinePoint, place
 
@@ -75,8 +75,27 @@ class KernelRow:
             return None
         return self.roofline.time_at_peak_s * self.trip_count / self.measured_s
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, shapes: dict[int, tuple[str, int]] | None = None) -> dict[str, Any]:
+        """The row as JSON. `shapes` (id(shape) -> (short text, bytes)) caches across the rows of one
+        report: a 48-layer module's kernels have 92,000 inputs of a few hundred distinct shapes."""
         k, c, r = self.kernel, self.cost, self.roofline
+        if shapes is None:
+            shapes = {}
+
+        def shape(s: Shape) -> tuple[str, int]:
+            found = shapes.get(id(s))
+            if found is None:
+                found = shapes[id(s)] = (s.short(), s.byte_size)
+            return found
+
+        inputs = []
+        for t in k.inputs:
+            text, nbytes = shape(t.shape)
+            inputs.append({"name": t.name, "shape": text, "bytes": nbytes})
+        outputs = []
+        for t in k.outputs:
+            text, nbytes = shape(t.shape)
+            outputs.append({"shape": text, "bytes": nbytes})
         return {
             "name": self.name,
             "kind": k.kind,
@@ -84,8 +103,8 @@ class KernelRow:
             "ops": list(k.ops),
             "computation": k.computation,
             "roots": list(k.roots),
-            "inputs": [{"name": t.name, "shape": str(t.shape.short()), "bytes": t.bytes} for t in k.inputs],
-            "outputs": [{"shape": t.shape.short(), "bytes": t.bytes} for t in k.outputs],
+            "inputs": inputs,
+            "outputs": outputs,
             "op_name": k.op_name,
             "bytes_read": c.bytes_read,
             "bytes_written": c.bytes_written,
@@ -145,13 +164,14 @@ class HloReport:
 
     def to_json(self) -> dict[str, Any]:
         t = self.cost
+        shapes: dict[int, tuple[str, int]] = {}  # the rows' shape cache (the module keeps the shapes alive)
         return {
             "schema": SCHEMA,
             "module": self.module.name,
             "source": self.module.source,
             "stage": self.stage,
             "chip": self.chip.name,
-            "kernels": [r.to_json() for r in self.rows],
+            "kernels": [r.to_json(shapes) for r in self.rows],
             "totals": {
                 "bytes_accessed": t.totals.bytes_accessed,
                 "flops": t.totals.flops,
@@ -260,13 +280,16 @@ def analyze(module: Module, chip: Chip, *, stage: str = "optimized",
     """Run the passes over a module and place each kernel on `chip`'s roofline."""
     kernels = find_kernels(module)
     cost = module_cost(module)
+    per_instruction, custom_calls = cost.per_instruction, cost.custom_calls
     rows = []
     for kernel in kernels:
-        key = (kernel.computation, kernel.name)
-        c = cost.per_instruction.get(key, Cost())
         provenance = "xla"
-        if key in cost.custom_calls:
-            c, provenance = cost.custom_calls[key], "estimated"
+        c = ZERO
+        for key in kernel.cost_parts:  # an async pair is its start, updates and done
+            if key in custom_calls:
+                c, provenance = c + custom_calls[key], "estimated"
+            else:
+                c = c + per_instruction.get(key, ZERO)
         dtype = kernel_dtype(module, kernel)
         point = place(max(c.flops, 0.0), max(c.bytes_accessed, 0.0), chip, dtype)
         trips = _trip_count(module, kernel, cost.trip_counts)
