@@ -20,6 +20,13 @@ that matter, in one place:
   slice) plus what it writes; big constants inside it are read too.
 - A while loop counts its body and condition once, a conditional its most expensive branch, a call
   its callee; a custom call counts -1 FLOPs and -1 bytes ("unknown").
+- An async start costs what it wraps (XLA's printed shorthand `all-to-all-start(x)` is an async-start
+  wrapping one all-to-all, costed as that all-to-all on the same operands with the wrapped result);
+  its updates and done cost the default (they read the start's tuple table and write the result).
+
+Speed: plain instructions are costed once for all three conventions (XLA's, unfused, estimated);
+computations are evaluated callees first without recursion, each once; XLA's visiting order and float32
+steps are taken only where a sum can round. A 328k-instruction module costs in well under a second.
 
 Floats: XLA keeps every figure and every running sum in float32. irscope's XLA-convention figures
 (`totals`, `per_instruction`, `instruction_cost`) do the same, in XLA's visiting order, so they match
@@ -28,7 +35,8 @@ bit for bit even past 2**24 (a 2.5 GFLOP SSD-MobileNet agrees exactly); its own 
 Beside XLA's figures, `module_cost` gives irscope's own, labelled `estimated` (see DESIGN.md):
 loops multiplied by their trip count when it is known (the `known_trip_count` XLA writes into a
 while's backend_config, or a counter compared with a constant), custom calls costed from their shapes
-(operands read once, results written once, no FLOPs), and the unfused traffic: every instruction
+(operands read once, results written once, the FLOPs of the cuBLAS GEMM, cuDNN convolution or cuDNN
+fused attention they are: `library_call_flops`), and the unfused traffic: every instruction
 inside every fusion run as its own kernel (a fusion that only wraps one op counts as itself). Under
 XLA's conventions a gather or scatter inside a multi-op fusion reads its whole operand but alone only
 the part it touches, so for such modules the unfused traffic can come out below the fused.
@@ -175,7 +183,8 @@ class ModuleCost:
     """Each while loop's trip count, by instruction name; None where irscope cannot tell."""
     custom_calls: Mapping[tuple[str, str], Cost]
     """(computation, instruction) -> a custom call costed from its shapes (`estimated`): operands read
-    once, results written once, FLOPs unknown (0). XLA counts each as -1 FLOPs and -1 bytes."""
+    once, results written once, FLOPs of the library call it is (0 when unknown). XLA counts each as
+    -1 FLOPs and -1 bytes."""
     unfused_bytes_accessed: float
     """Bytes accessed if every instruction inside every fusion ran as its own kernel (`estimated`),
     with XLA's per-instruction conventions (loops once, as in `totals`)."""
@@ -292,10 +301,11 @@ def _log2_ceiling(n: int) -> int:
     return (n - 1).bit_length() if n > 0 else -1
 
 
-def convolution_flops(inst: Instruction, lhs: Shape, rhs: Shape) -> int:
+def convolution_flops(inst: Instruction, lhs: Shape, rhs: Shape, result: Shape | None = None) -> int:
     """FLOPs of a convolution, counting only kernel taps that land on the (undilated) input, as
-    HloCostAnalysis::GetConvolutionFlops does."""
-    result = inst.shape
+    HloCostAnalysis::GetConvolutionFlops does. `result` is the convolution's output (default: the
+    instruction's shape; a cuDNN backward call passes the forward convolution's output)."""
+    result = inst.shape if result is None else result
     dnums = conv_dim_labels(inst.attrs["dim_labels"])
     dims = window(inst.attrs["window"]) if "window" in inst.attrs else ()
     if dims:
@@ -530,6 +540,17 @@ def _opcode_class(op: str) -> int:
     return _DEFAULT
 
 
+def _defined_before_use(comp: Computation) -> bool:
+    """Whether every operand is defined above its user (XLA prints so): then there is no cycle."""
+    seen: set[str] = set()
+    add = seen.add
+    for inst in comp.instructions:
+        if not seen.issuperset(inst.operands):
+            return False
+        add(inst.name)
+    return True
+
+
 def _exact_sums(columns: tuple[tuple[float, ...], ...]) -> bool:
     """Whether every float32 partial sum of each column is exact in any order: the values are
     integers, all multiples of 2**k, and their absolute sum is at most 2**(24+k) (2**23 and
@@ -733,6 +754,8 @@ class _Analysis:
         columns = tuple(zip(*figs, strict=True))
         totals: Figures = tuple(sum(column) for column in columns)  # type: ignore[assignment]
         if self.mode == _XLA_MODE:
+            if not _defined_before_use(comp):
+                xla_visit_order(comp)  # text order is not a topological one: raises on a cycle
             shared.raw_totals[name] = totals
             if plain:
                 shared.plain.add(name)
@@ -993,13 +1016,74 @@ def while_computations(inst: Instruction) -> tuple[str, str]:
 
 def custom_call_shape_cost(inst: Instruction, operands: list[Shape]) -> Cost:
     """irscope's estimate of a custom call: every operand array read once, every result array written
-    once, FLOPs unknown (0)."""
+    once, and the FLOPs of the library call it is (`library_call_flops`; 0 when unknown)."""
     read = sum(shape_bytes(leaf) for s in operands for _, leaf in s.leaves())
     written = sum(shape_bytes(leaf) for _, leaf in inst.shape.leaves())
-    return Cost(flops=_library_gemm_flops(inst, operands), bytes_read=read, bytes_written=written)
+    return Cost(flops=library_call_flops(inst, operands), bytes_read=read, bytes_written=written)
 
 
-def _library_gemm_flops(inst: Instruction, operands: list[Shape]) -> float:
+# cuDNN convolution targets, and which shapes play the forward convolution's (input, kernel, output):
+# an index into the operands, or -1 for the call's result (its first array; a workspace follows).
+_CUDNN_CONVOLUTIONS = {
+    "__cudnn$convForward": (0, 1, -1),
+    "__cudnn$convBiasActivationForward": (0, 1, -1),
+    "__cudnn$convForwardGraph": (0, 1, -1),
+    "__cudnn$convBackwardInput": (-1, 1, 0),
+    "__cudnn$convBackwardFilter": (0, -1, 1),
+}
+
+
+def library_call_flops(inst: Instruction, operands: list[Shape]) -> float:
+    """FLOPs of a library custom call, from its shapes and attributes; 0 for a call irscope does not
+    know. cuBLAS/cuBLASLt/hipBLAS GEMMs: 2 x output elements x contracted size (`gemm_backend_config`'s
+    dot dimensions). cuDNN convolutions: the convolution they compute (`window` and `dim_labels` on the
+    call, XLA's tap counting; backward passes count as the forward convolution, the same multiply-adds).
+    cuDNN fused attention (`__cudnn$fmha...`): its batched matmuls from `cudnn_fmha_backend_config`,
+    forward Q.K^T and P.V; backward five of that size (recomputed Q.K^T, dP, dV, dQ, dK) -- an estimate
+    that ignores masking and the softmax's element-wise work."""
+    target = inst.attrs.get("custom_call_target", "").strip('"')
+    result = next((leaf for _, leaf in inst.shape.leaves()), None)
+    if result is None:
+        return 0.0
+    roles = _CUDNN_CONVOLUTIONS.get(target)
+    if roles is not None and "dim_labels" in inst.attrs and len(operands) >= 2:
+        lhs, rhs, out = (result if r < 0 else operands[r] for r in roles)
+        return float(convolution_flops(inst, lhs, rhs, out))
+    if target.startswith("__cudnn$fmha"):
+        return _fmha_flops(inst, operands, backward="Backward" in target)
+    return _library_gemm_flops(inst, operands, result)
+
+
+def _dot_numbers(config: Any, key: str) -> dict[str, list[int]] | None:
+    dims = config.get(key) if isinstance(config, dict) else None
+    if not isinstance(dims, dict):
+        return None
+    return {k: [int(d) for d in v] for k, v in dims.items() if isinstance(v, list)}
+
+
+def _fmha_flops(inst: Instruction, operands: list[Shape], *, backward: bool) -> float:
+    decoded = backend_config(inst.attrs.get("backend_config", "")) or {}
+    config = decoded.get("cudnn_fmha_backend_config") if isinstance(decoded, dict) else None
+    bmm1 = _dot_numbers(config, "bmm1_dot_dimension_numbers")
+    bmm2 = _dot_numbers(config, "bmm2_dot_dimension_numbers")
+    if bmm1 is None or bmm2 is None or len(operands) < 3:
+        return 0.0
+    q, k, v = operands[0], operands[1], operands[2]
+    batch = bmm1.get("lhs_batch_dimensions", [])
+    contracting = bmm1.get("lhs_contracting_dimensions", [])
+    rhs_used = set(bmm1.get("rhs_batch_dimensions", [])) | set(bmm1.get("rhs_contracting_dimensions", []))
+    head = math.prod(q.dims[d] for d in contracting)  # D: the Q.K^T contraction
+    scores = (math.prod(q.dims[d] for d in batch)  # B x H x T x S: the attention matrix
+              * math.prod(n for d, n in enumerate(q.dims) if d not in batch and d not in contracting)
+              * math.prod(n for d, n in enumerate(k.dims) if d not in rhs_used))
+    v_used = set(bmm2.get("rhs_batch_dimensions", [])) | set(bmm2.get("rhs_contracting_dimensions", []))
+    value = math.prod(n for d, n in enumerate(v.dims) if d not in v_used)  # Dv
+    if backward:
+        return float(FMA_FLOPS * scores * (3 * head + 2 * value))
+    return float(FMA_FLOPS * scores * (head + value))
+
+
+def _library_gemm_flops(inst: Instruction, operands: list[Shape], result: Shape) -> float:
     """FLOPs of a GEMM library call (cuBLAS/cuBLASLt/hipBLAS custom calls carry their dot dimension
     numbers in `gemm_backend_config`): 2 * output elements * contracted size; 0 for anything else."""
     config = inst.attrs.get("backend_config")
@@ -1011,8 +1095,7 @@ def _library_gemm_flops(inst: Instruction, operands: list[Shape]) -> float:
         return 0.0
     lhs = operands[0]
     width = math.prod(lhs.dims[int(d)] for d in dims.get("lhs_contracting_dimensions", []))
-    result = next((leaf for _, leaf in inst.shape.leaves()), None)  # the matrix; a workspace may follow
-    return float(FMA_FLOPS * (result.elements if result is not None else 0) * width)
+    return float(FMA_FLOPS * result.elements * width)
 
 
 # -- the per-opcode handlers, each (analysis, computation, instruction, operand shapes) -> Cost ----

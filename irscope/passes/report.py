@@ -150,6 +150,23 @@ class HloReport:
         """Sum of the kernels' times at peak, each loop body counted by its known trip count."""
         return sum(r.roofline.time_at_peak_s * (r.trip_count or 1) for r in self.rows)
 
+    @property
+    def unknown_custom_calls(self) -> int:
+        """Kernels that are custom calls XLA's totals count as -1 FLOPs and -1 bytes ("unknown")."""
+        return sum(1 for r in self.rows if r.provenance == "estimated")
+
+    @property
+    def estimated_totals(self) -> Cost:
+        """The rows added up (loops once, as in `totals`): XLA's figures, except that each custom
+        call is irscope's estimate from its shapes and backend_config instead of XLA's -1s."""
+        return sum((r.cost for r in self.rows), ZERO)
+
+    def estimated_totals_json(self) -> dict[str, Any]:
+        t = self.estimated_totals
+        return {"provenance": "estimated", "bytes_accessed": t.bytes_accessed, "flops": t.flops,
+                "transcendentals": t.transcendentals,
+                "note": "custom calls costed from their shapes and backend_config (XLA counts each as -1)"}
+
     def graph(self, computation: str | None = None) -> nx.MultiDiGraph:
         """The kernel graph of one computation (the entry by default), with costs on the nodes."""
         by_kernel = {id(r.kernel): r for r in self.rows}
@@ -181,7 +198,9 @@ class HloReport:
                 "time_at_peak_s": self.time_at_peak_s,
                 "kernels": len(self.rows),
                 "instructions": self.module.instruction_count,
+                "unknown_custom_calls": self.unknown_custom_calls,
             },
+            "estimated_totals": self.estimated_totals_json(),
             "with_trip_counts": {
                 "provenance": "estimated",
                 "bytes_accessed": t.totals_with_trip_counts.bytes_accessed,
