@@ -4,7 +4,9 @@ A kernel is one launch: a fusion (XLA's kinds kLoop, kInput, kOutput, kCustom, a
 name for a kCustom fusion such as `__triton_gemm` or `__ynn_fusion`), or an instruction that runs
 unfused (a `dot`, a `copy`, a collective, a custom call). Instructions that launch nothing —
 parameters, constants, tuples, get-tuple-element, bitcasts, the `-done` half of async pairs — are
-not kernels. Control flow is followed: the kernels of while bodies and conditions, conditional
+not kernels. An async pair -- `X-start` ... `X-done`, native or XLA's printed shorthand for an async
+X, or an `async-start` wrapping one op -- is one kernel of X (kind `collective` for a collective, `op` for
+a copy), whose `cost_parts` are the start, its updates and its done. Control flow is followed: the kernels of while bodies and conditions, conditional
 branches, calls, async wrappers and command buffers are listed where they run, with the path of
 control-flow instructions that leads to them.
 
@@ -341,7 +343,7 @@ def _walk(module: Module) -> Iterator[Kernel]:
             if opcode in NO_LAUNCH or _is_async_continuation(opcode):
                 continue
             pallas_scope = pallas_possible and in_pallas_scope(inst)
-            if opcode in CONTROL and (pallas_scope or (pallas_possible and is_pallas_grid_loop(module, comp, inst))):
+            if opcode in CONTROL and (pallas_scope or is_pallas_grid_loop(module, comp, inst)):
                 # A Pallas kernel in interpret mode: one kernel, with its grid loop inside.
                 body = module.computations[inst.called[0]]
                 inputs = tuple(tensor(by_name[o]) for o in inst.operands)
