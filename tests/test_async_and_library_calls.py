@@ -192,6 +192,62 @@ def test_fused_attention_costs_its_two_matmuls() -> None:
     assert estimate.flops == 2 * (2 * 4 * 128 * 256) * (3 * 64 + 2 * 32)
 
 
+# A training step as XLA's cuDNN rewriter writes it (the layout of gpu_fused_mha_test.cc's
+# "CuDNN_Training" modules: forward with its softmax statistics, backward on Q, K, V, the statistics,
+# dO and O; the backward config states the attention matrix, not bmm1's dimensions) ...
+_INTERMEDIATE = '"intermediate_tensor_shape":{"element_type":"BF16","dimensions":["2","6","1024","1024"]}'
+_DIMS = ('"lhs_contracting_dimensions":["{}"],"rhs_contracting_dimensions":["{}"],'
+         '"lhs_batch_dimensions":["0","1"],"rhs_batch_dimensions":["0","1"]')
+FMHA_TRAINING = """HloModule m
+ENTRY e {
+  q = bf16[2,6,1024,64]{3,2,1,0} parameter(0)
+  k = bf16[2,6,1024,64]{3,2,1,0} parameter(1)
+  v = bf16[2,6,1024,64]{3,2,1,0} parameter(2)
+  do = bf16[2,6,1024,64]{3,2,1,0} parameter(3)
+  f = (bf16[2,6,1024,64]{3,2,1,0}, f32[2,6,1024]{2,1,0}, u8[0]{0}) custom-call(q, k, v), custom_call_target="__cudnn$fmhaSoftmax", backend_config={"cudnn_fmha_backend_config":{"bmm1_dot_dimension_numbers":{BMM1},"bmm2_dot_dimension_numbers":{BMM2},INTERMEDIATE}}
+  o = bf16[2,6,1024,64]{3,2,1,0} get-tuple-element(f), index=0
+  stats = f32[2,6,1024]{2,1,0} get-tuple-element(f), index=1
+  ROOT b = (bf16[2,6,1024,64]{3,2,1,0}, bf16[2,6,1024,64]{3,2,1,0}, bf16[2,6,1024,64]{3,2,1,0}, u8[0]{0}) custom-call(q, k, v, stats, do, o), custom_call_target="__cudnn$fmhaSoftmaxBackward", backend_config={"cudnn_fmha_backend_config":{INTERMEDIATE,"bmm1_grad_gemm1_dot_dimension_numbers":{G22},"bmm1_grad_gemm2_dot_dimension_numbers":{G32},"bmm2_grad_gemm1_dot_dimension_numbers":{G22},"bmm2_grad_gemm2_dot_dimension_numbers":{G33}}}
+}
+""".replace("BMM1", _DIMS.format(3, 3)).replace("BMM2", _DIMS.format(3, 2)).replace("INTERMEDIATE", _INTERMEDIATE) \
+   .replace("G22", _DIMS.format(2, 2)).replace("G32", _DIMS.format(3, 2)).replace("G33", _DIMS.format(3, 3))
+
+# ... and the same step written with dots (that file's plain "Training" module, masking left out):
+# S = Q.K^T, O = P.V; dP = dO.V^T, dQ = dS.K, dK = dS^T.Q, dV = P^T.dO. cuDNN's backward also
+# recomputes S, which the dots do not.
+FMHA_TRAINING_AS_DOTS = """HloModule m
+ENTRY e {
+  q = bf16[2,6,1024,64] parameter(0)
+  k = bf16[2,6,1024,64] parameter(1)
+  v = bf16[2,6,1024,64] parameter(2)
+  do = bf16[2,6,1024,64] parameter(3)
+  s = bf16[2,6,1024,1024] dot(q, k), lhs_batch_dims={0,1}, lhs_contracting_dims={3}, rhs_batch_dims={0,1}, rhs_contracting_dims={3}
+  o = bf16[2,6,1024,64] dot(s, v), lhs_batch_dims={0,1}, lhs_contracting_dims={3}, rhs_batch_dims={0,1}, rhs_contracting_dims={2}
+  dp = bf16[2,6,1024,1024] dot(do, v), lhs_batch_dims={0,1}, lhs_contracting_dims={3}, rhs_batch_dims={0,1}, rhs_contracting_dims={3}
+  dq = bf16[2,6,1024,64] dot(dp, k), lhs_batch_dims={0,1}, lhs_contracting_dims={3}, rhs_batch_dims={0,1}, rhs_contracting_dims={2}
+  dk = bf16[2,6,1024,64] dot(dp, q), lhs_batch_dims={0,1}, lhs_contracting_dims={2}, rhs_batch_dims={0,1}, rhs_contracting_dims={2}
+  dv = bf16[2,6,1024,64] dot(s, do), lhs_batch_dims={0,1}, lhs_contracting_dims={2}, rhs_batch_dims={0,1}, rhs_contracting_dims={2}
+  ROOT t = (bf16[2,6,1024,64], bf16[2,6,1024,64], bf16[2,6,1024,64], bf16[2,6,1024,64]) tuple(o, dq, dk, dv)
+}
+"""
+RECOMPUTED_SCORES = """HloModule m
+ENTRY e {
+  q = bf16[2,6,1024,64] parameter(0)
+  k = bf16[2,6,1024,64] parameter(1)
+  ROOT s = bf16[2,6,1024,1024] dot(q, k), lhs_batch_dims={0,1}, lhs_contracting_dims={3}, rhs_batch_dims={0,1}, rhs_contracting_dims={3}
+}
+"""
+
+
+def test_fused_attention_training_step_costs_its_matmuls() -> None:
+    module = parse_module(FMHA_TRAINING)
+    assert xla_cost(FMHA_TRAINING)["flops"] == -2  # two unknowns
+    estimates = module_cost(module).custom_calls
+    assert len(estimates) == 2 and all(c.flops > 0 for c in estimates.values())
+    dots = xla_cost(FMHA_TRAINING_AS_DOTS)["flops"] + xla_cost(RECOMPUTED_SCORES)["flops"]
+    assert sum(c.flops for c in estimates.values()) == dots
+
+
 def test_report_never_sums_xlas_unknowns_silently() -> None:
     call = _module(CONV["__cudnn$convForward"][0])
     report = analyze(parse_module(call), get_chip("h100"))

@@ -1054,7 +1054,7 @@ def library_call_flops(inst: Instruction, operands: list[Shape]) -> float:
     return _library_gemm_flops(inst, operands, result)
 
 
-def _dot_numbers(config: Any, key: str) -> dict[str, list[int]] | None:
+def _dot_numbers(config: dict[str, Any], key: str) -> dict[str, list[int]] | None:
     dims = config.get(key) if isinstance(config, dict) else None
     if not isinstance(dims, dict):
         return None
@@ -1062,23 +1062,33 @@ def _dot_numbers(config: Any, key: str) -> dict[str, list[int]] | None:
 
 
 def _fmha_flops(inst: Instruction, operands: list[Shape], *, backward: bool) -> float:
+    """Q (operand 0) . K^T (operand 1) gives the attention matrix, B x H x T x S, whose size the config
+    states (`intermediate_tensor_shape`; else it is derived from the forward bmm1 dimensions); then
+    D = Q's elements x S / that size and Dv = D x V's elements / K's (grouped-query heads included)."""
     decoded = backend_config(inst.attrs.get("backend_config", "")) or {}
     config = decoded.get("cudnn_fmha_backend_config") if isinstance(decoded, dict) else None
-    bmm1 = _dot_numbers(config, "bmm1_dot_dimension_numbers")
-    bmm2 = _dot_numbers(config, "bmm2_dot_dimension_numbers")
-    if bmm1 is None or bmm2 is None or len(operands) < 3:
+    if not isinstance(config, dict) or len(operands) < 3:
         return 0.0
     q, k, v = operands[0], operands[1], operands[2]
-    batch = bmm1.get("lhs_batch_dimensions", [])
-    contracting = bmm1.get("lhs_contracting_dimensions", [])
-    rhs_used = set(bmm1.get("rhs_batch_dimensions", [])) | set(bmm1.get("rhs_contracting_dimensions", []))
-    head = math.prod(q.dims[d] for d in contracting)  # D: the Q.K^T contraction
-    scores = (math.prod(q.dims[d] for d in batch)  # B x H x T x S: the attention matrix
-              * math.prod(n for d, n in enumerate(q.dims) if d not in batch and d not in contracting)
-              * math.prod(n for d, n in enumerate(k.dims) if d not in rhs_used))
-    v_used = set(bmm2.get("rhs_batch_dimensions", [])) | set(bmm2.get("rhs_contracting_dimensions", []))
-    value = math.prod(n for d, n in enumerate(v.dims) if d not in v_used)  # Dv
-    if backward:
+    intermediate = config.get("intermediate_tensor_shape")
+    dims = [int(d) for d in intermediate.get("dimensions", [])] if isinstance(intermediate, dict) else []
+    if len(dims) >= 2:
+        scores, kv_length = math.prod(dims), dims[-1]
+    else:
+        bmm1 = _dot_numbers(config, "bmm1_dot_dimension_numbers")
+        if bmm1 is None:
+            return 0.0
+        batch, contracting = bmm1.get("lhs_batch_dimensions", []), bmm1.get("lhs_contracting_dimensions", [])
+        rhs_used = set(bmm1.get("rhs_batch_dimensions", [])) | set(bmm1.get("rhs_contracting_dimensions", []))
+        kv_length = math.prod(n for d, n in enumerate(k.dims) if d not in rhs_used)
+        scores = (math.prod(q.dims[d] for d in batch)
+                  * math.prod(n for d, n in enumerate(q.dims) if d not in batch and d not in contracting)
+                  * kv_length)
+    if not scores or not k.elements:
+        return 0.0
+    head = q.elements * kv_length / scores  # D, the Q.K^T contraction
+    value = head * v.elements / k.elements  # Dv
+    if backward:  # recomputed Q.K^T, dQ, dK (each D), dV, dP (each Dv)
         return float(FMA_FLOPS * scores * (3 * head + 2 * value))
     return float(FMA_FLOPS * scores * (head + value))
 
