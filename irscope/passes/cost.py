@@ -576,8 +576,8 @@ class _Shared:
         self.xla = _Analysis(module, shared=self)
         self.leaves: dict[int, Figures] = {}
         """id(instruction) -> XLA's figures of a plain instruction (see `leaf`)."""
-        self._sizes: dict[int, int] = {}
-        self._leaf_sizes: dict[int, int] = {}
+        self.sizes: dict[int, int] = {}
+        self.leaf_sizes: dict[int, int] = {}
         self._users: dict[str, dict[str, list[Instruction]]] = {}
         self.classes: dict[str, int] = {}
         self.raw_totals: dict[str, Figures] = {}
@@ -592,9 +592,9 @@ class _Shared:
         """Computations whose whole cost (bytes too) a caller uses: the entry and control flow's callees."""
 
     def size(self, shape: Shape) -> int:
-        b = self._sizes.get(id(shape))
+        b = self.sizes.get(id(shape))
         if b is None:
-            b = self._sizes[id(shape)] = shape_bytes(shape)
+            b = self.sizes[id(shape)] = shape_bytes(shape)
         return b
 
     def opcode_class(self, op: str) -> int:
@@ -641,7 +641,7 @@ class _Shared:
             operands = [comp.by_name[o].shape for o in inst.operands]
             fig = _figures(_HANDLERS[inst.opcode](self.xla, comp, inst, operands))
         else:
-            by_name, sizes = comp.by_name, self._sizes
+            by_name, sizes = comp.by_name, self.sizes
             read = 0
             for o in inst.operands:
                 s = by_name[o].shape
@@ -649,9 +649,9 @@ class _Shared:
                 if b is None:
                     b = sizes[id(s)] = shape_bytes(s)
                 read += b
-            written = self._leaf_sizes.get(id(shape))
+            written = self.leaf_sizes.get(id(shape))
             if written is None:
-                written = self._leaf_sizes[id(shape)] = leaf_bytes(shape)
+                written = self.leaf_sizes[id(shape)] = leaf_bytes(shape)
             accessed = float(read + written)
             if cls == _TRANSCENDENTAL:
                 fig = (0.0, float(shape.elements), accessed, float(written))
@@ -731,6 +731,8 @@ class _Analysis:
             # Nothing in it differs between conventions: XLA's walk already summed it in float64.
             self._totals[name] = shared.raw_totals[name]
             return
+        if self.mode == _XLA_MODE and name not in shared.flow and self._sum_without_order(comp):
+            return
         classes, leaves = shared.classes, shared.leaves
         figs: list[Figures] = []
         append = figs.append
@@ -770,6 +772,75 @@ class _Analysis:
                     sums = np.add.accumulate(ordered.astype(np.float32), axis=0, dtype=np.float32)[-1]
                 totals = tuple(float(x) for x in sums)  # type: ignore[assignment]
         self._totals[name] = totals
+
+    def _sum_without_order(self, comp: Computation) -> bool:
+        """XLA's total of a computation only fusions and reducers call (they take its FLOPs and
+        transcendentals, exact in float32; bytes as float64 sums, for the unfused walk), in one pass
+        over its instructions without per-instruction figures. False (nothing stored) when the sums
+        could round, or the text is not in topological order: then `_evaluate` takes XLA's order."""
+        if not _defined_before_use(comp):
+            return False
+        shared, name = self.shared, comp.name
+        classes, sizes, leaf_sizes, by_name = shared.classes, shared.sizes, shared.leaf_sizes, comp.by_name
+        flops = trans = accessed = written = 0.0
+        flops_bits = trans_bits = 0  # OR of the counts: their lowest set bit divides them all
+        flops_abs = trans_abs = 0.0
+        integral, plain = True, True
+        for inst in comp.instructions:
+            cls = classes.get(inst.opcode)
+            if cls is None:
+                cls = shared.opcode_class(inst.opcode)
+            if cls == _FREE:
+                continue
+            if cls in (_ELEMENTWISE, _TRANSCENDENTAL, _DEFAULT):
+                shape = inst.shape
+                read = 0
+                for o in inst.operands:
+                    s = by_name[o].shape
+                    b = sizes.get(id(s))
+                    if b is None:
+                        b = sizes[id(s)] = shape_bytes(s)
+                    read += b
+                out = leaf_sizes.get(id(shape))
+                if out is None:
+                    out = leaf_sizes[id(shape)] = leaf_bytes(shape)
+                accessed += read + out
+                written += out
+                if cls == _ELEMENTWISE:
+                    n = shape.elements
+                    flops += n
+                    flops_abs += n
+                    flops_bits |= n
+                elif cls == _TRANSCENDENTAL:
+                    n = shape.elements
+                    trans += n
+                    trans_abs += n
+                    trans_bits |= n
+                continue
+            if cls >= _SPECIAL:
+                plain = False
+            f = self.instruction_figures(comp, inst)
+            flops += f[0]
+            trans += f[1]
+            accessed += f[2]
+            written += f[3]
+            flops_abs += abs(f[0])
+            trans_abs += abs(f[1])
+            if f[0] != int(f[0]) or f[1] != int(f[1]):
+                integral = False
+            else:
+                flops_bits |= abs(int(f[0]))
+                trans_bits |= abs(int(f[1]))
+        for total, bits in ((flops_abs, flops_bits), (trans_abs, trans_bits)):
+            limit = 2.0**24 * (bits & -bits) if integral else _F32_EXACT
+            if total > max(limit, _F32_EXACT):
+                return False
+        totals = (float(flops), float(trans), float(accessed), float(written))
+        shared.raw_totals[name] = totals
+        if plain:
+            shared.plain.add(name)
+        self._totals[name] = totals
+        return True
 
     # -- instructions ---------------------------------------------------------------------------
     def instruction(self, comp: Computation, inst: Instruction) -> Cost:
