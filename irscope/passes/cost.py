@@ -597,6 +597,18 @@ class _Shared:
             b = self.sizes[id(shape)] = shape_bytes(shape)
         return b
 
+    def read_bytes(self, by_name: Mapping[str, Instruction], operands: Iterable[str]) -> int:
+        """What the default rule reads: each operand in full (a tuple operand, its pointer table)."""
+        sizes = self.sizes
+        read = 0
+        for o in operands:
+            s = by_name[o].shape
+            b = sizes.get(id(s))
+            if b is None:
+                b = sizes[id(s)] = shape_bytes(s)
+            read += b
+        return read
+
     def opcode_class(self, op: str) -> int:
         c = self.classes.get(op)
         if c is None:
@@ -641,14 +653,7 @@ class _Shared:
             operands = [comp.by_name[o].shape for o in inst.operands]
             fig = _figures(_HANDLERS[inst.opcode](self.xla, comp, inst, operands))
         else:
-            by_name, sizes = comp.by_name, self.sizes
-            read = 0
-            for o in inst.operands:
-                s = by_name[o].shape
-                b = sizes.get(id(s))
-                if b is None:
-                    b = sizes[id(s)] = shape_bytes(s)
-                read += b
+            read = self.read_bytes(comp.by_name, inst.operands)
             written = self.leaf_sizes.get(id(shape))
             if written is None:
                 written = self.leaf_sizes[id(shape)] = leaf_bytes(shape)
@@ -781,7 +786,7 @@ class _Analysis:
         if not _defined_before_use(comp):
             return False
         shared, name = self.shared, comp.name
-        classes, sizes, leaf_sizes, by_name = shared.classes, shared.sizes, shared.leaf_sizes, comp.by_name
+        classes, read_bytes, leaf_sizes, by_name = shared.classes, shared.read_bytes, shared.leaf_sizes, comp.by_name
         flops = trans = accessed = written = 0.0
         flops_bits = trans_bits = 0  # OR of the counts: their lowest set bit divides them all
         flops_abs = trans_abs = 0.0
@@ -794,13 +799,7 @@ class _Analysis:
                 continue
             if cls in (_ELEMENTWISE, _TRANSCENDENTAL, _DEFAULT):
                 shape = inst.shape
-                read = 0
-                for o in inst.operands:
-                    s = by_name[o].shape
-                    b = sizes.get(id(s))
-                    if b is None:
-                        b = sizes[id(s)] = shape_bytes(s)
-                    read += b
+                read = read_bytes(by_name, inst.operands)
                 out = leaf_sizes.get(id(shape))
                 if out is None:
                     out = leaf_sizes[id(shape)] = leaf_bytes(shape)
