@@ -5,6 +5,12 @@
 contract of DESIGN.md), draws it (`svg`), and a notebook displays it (`_repr_html_`): all read the
 same object.
 
+A kernel's cost is XLA's figure for its instruction, or for every part of an async pair (start,
+updates, done: `Kernel.cost_parts`), so the rows add up to `totals`. The one exception is a custom
+call, which XLA counts as -1 FLOPs and -1 bytes: its row carries irscope's estimate from its shapes
+(provenance `estimated`). `totals` keeps XLA's figure for parity; the JSON says how many unknowns it
+holds (`totals.unknown_custom_calls`) and gives the rows' sum as `estimated_totals`.
+
 `with_measurement(report, measurement, kernel_times)` returns the same report with runtime beside the
 static numbers (`irscope.measure.timing` for the whole program JIT-compiled and eager,
 `irscope.measure.trace` for each kernel): each row's `measured_s`, achieved bandwidth and fraction of
