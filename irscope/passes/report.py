@@ -19,8 +19,10 @@ its roofline bound, and the report's `measured` summary (JSON `"measured"`, prov
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -186,6 +188,10 @@ class HloReport:
         return build_kernel_graph(self.module, [r.kernel for r in self.rows], data, computation)
 
     def to_json(self) -> dict[str, Any]:
+        with _without_cyclic_gc():
+            return self._to_json()
+
+    def _to_json(self) -> dict[str, Any]:
         t = self.cost
         shapes: dict[int, tuple[str, int]] = {}  # the rows' shape cache (the module keeps the shapes alive)
         return {
@@ -300,9 +306,29 @@ def _trip_count(module: Module, kernel: Kernel, trips: Mapping[str, int | None])
     return count
 
 
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: the passes allocate hundreds of thousands of small
+    acyclic objects, and each full collection they trigger walks every object of a large module
+    (on the 48-layer benchmark, 15-25% of the report's time). Reference counting still frees them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def analyze(module: Module, chip: Chip, *, stage: str = "optimized",
             xla_cost: Mapping[str, float] | None = None, extra: Mapping[str, Any] | None = None) -> HloReport:
     """Run the passes over a module and place each kernel on `chip`'s roofline."""
+    with _without_cyclic_gc():
+        return _analyze(module, chip, stage, xla_cost, extra)
+
+
+def _analyze(module: Module, chip: Chip, stage: str, xla_cost: Mapping[str, float] | None,
+             extra: Mapping[str, Any] | None) -> HloReport:
     kernels = find_kernels(module)
     cost = module_cost(module)
     per_instruction, custom_calls = cost.per_instruction, cost.custom_calls
