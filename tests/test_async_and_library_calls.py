@@ -257,6 +257,8 @@ def test_report_never_sums_xlas_unknowns_silently() -> None:
     assert estimated["provenance"] == "estimated" and estimated["flops"] == xla_cost(
         _module(CONV["__cudnn$convForward"][1]))["flops"]
     assert estimated["bytes_accessed"] == sum(k["bytes_read"] + k["bytes_written"] for k in data["kernels"])
+    [row] = data["kernels"]
+    assert row["provenance"] == "estimated" and row["xla"] == {"flops": -1, "bytes_accessed": -1}
 
 
 # -- robustness -------------------------------------------------------------------------------------------

@@ -1370,7 +1370,9 @@ _FLIP = {"LT": "GT", "LE": "GE", "GT": "LT", "GE": "LE", "NE": "NE"}
 def _int_constant(comp: Computation, name: str) -> int | None:
     """The value of a scalar integer constant (looking through copies and converts), else None."""
     inst = comp.by_name.get(name)
-    while inst is not None and inst.opcode in ("copy", "convert", "bitcast") and inst.operands:
+    for _ in range(len(comp.instructions)):  # bounded: a cycle of copies must not loop forever
+        if inst is None or inst.opcode not in ("copy", "convert", "bitcast") or not inst.operands:
+            break
         inst = comp.by_name.get(inst.operands[0])
     if inst is None or inst.opcode != "constant" or inst.shape.rank != 0 or inst.literal is None:
         return None

@@ -63,7 +63,9 @@ class KernelRow:
     launched), the median over profiled runs; None when not measured."""
     provenance: str = "xla"
     """`xla` (XLA's cost-analysis conventions) or `estimated` (a custom call, which XLA counts as
-    -1 FLOPs and -1 bytes, costed by irscope from its shapes: operands read, results written)."""
+    -1 FLOPs and -1 bytes, costed by irscope from its shapes and backend_config)."""
+    xla_cost: Cost | None = None
+    """XLA's own figure when `cost` is irscope's estimate (its -1s, for parity); else None."""
 
     @property
     def name(self) -> str:
@@ -127,6 +129,8 @@ class KernelRow:
             "achieved_bytes_per_s": self.achieved_bytes_per_s,
             "fraction_of_roofline": self.fraction_of_roofline,
             "provenance": self.provenance,
+            **({"xla": {"flops": self.xla_cost.flops, "bytes_accessed": self.xla_cost.bytes_accessed}}
+               if self.xla_cost is not None else {}),
         }
 
 
@@ -335,16 +339,19 @@ def _analyze(module: Module, chip: Chip, stage: str, xla_cost: Mapping[str, floa
     rows = []
     for kernel in kernels:
         provenance = "xla"
-        c = ZERO
+        c = xla = ZERO
         for key in kernel.cost_parts:  # an async pair is its start, updates and done
+            figure = per_instruction.get(key, ZERO)
+            xla = xla + figure
             if key in custom_calls:
                 c, provenance = c + custom_calls[key], "estimated"
             else:
-                c = c + per_instruction.get(key, ZERO)
+                c = c + figure
         dtype = kernel_dtype(module, kernel)
         point = place(max(c.flops, 0.0), max(c.bytes_accessed, 0.0), chip, dtype)
         trips = _trip_count(module, kernel, cost.trip_counts)
-        rows.append(KernelRow(kernel, c, point, dtype, trips, provenance=provenance))
+        rows.append(KernelRow(kernel, c, point, dtype, trips, provenance=provenance,
+                              xla_cost=xla if provenance == "estimated" else None))
     return HloReport(module, chip, tuple(rows), cost, stage, xla_cost, dict(extra or {}))
 
 
