@@ -14,16 +14,20 @@ Then the pass's robustness: cycles raise a clean error, long chains and deep nes
 from __future__ import annotations
 
 import json
+import os
+import pathlib
+import subprocess
+import sys
 
 import jax
 import pytest
+from conftest import REPO
 from jax._src.lib import xla_client as xc
 
 from irscope.hw import get_chip
 from irscope.ir.hlo_parser import parse_module
 from irscope.passes.collectives import collectives
 from irscope.passes.cost import CyclicModuleError, module_cost
-from irscope.passes.fusion import CyclicModuleError as CyclicCallsError
 from irscope.passes.fusion import find_kernels
 from irscope.passes.report import analyze
 
@@ -272,6 +276,17 @@ def test_cyclic_operands_raise_a_clean_error() -> None:
         module_cost(parse_module(text.replace("1024", str(2**22))))
 
 
+def test_the_cli_says_so_in_one_line(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "cyclic.hlo"
+    path.write_text(_module("p = f32[8] parameter(0)\n  a = f32[8] add(p, b)\n  b = f32[8] add(a, p)\n"
+                            "  ROOT r = f32[8] negate(b)"))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-m", "inspect.hlo", str(path)], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().count("\n") == 0 and "is its own operand" in out.stderr
+
+
 def test_a_computation_that_runs_itself_raises_a_clean_error() -> None:
     text = """HloModule m
 loop {
@@ -286,7 +301,7 @@ ENTRY e {
     module = parse_module(text)
     with pytest.raises(CyclicModuleError, match="calls itself"):
         module_cost(module)
-    with pytest.raises(CyclicCallsError, match="runs itself"):
+    with pytest.raises(CyclicModuleError, match="runs itself"):
         find_kernels(module)
 
 

@@ -251,6 +251,7 @@ def _print_hlo_stage(args: argparse.Namespace, text: str, modules: list) -> None
 
 def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -> None:
     from irscope.ir.hlo_parser import HloParseError, parse_module
+    from irscope.passes.fusion import CyclicModuleError
     from irscope.passes.report import analyze
 
     module = program.extra.pop("module_object", None)
@@ -260,7 +261,10 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
         except HloParseError as e:  # XLA wrote something irscope cannot read: that is irscope's bug
             raise RuntimeError(f"irscope could not parse XLA's output: {e}") from e
     stage = "optimized" if _looks_optimized(module) else "hlo"
-    report = analyze(module, chip, stage=stage, xla_cost=program.xla_cost, extra=program.extra)
+    try:
+        report = analyze(module, chip, stage=stage, xla_cost=program.xla_cost, extra=program.extra)
+    except CyclicModuleError as e:  # malformed text: an instruction or computation that uses itself
+        raise UserError(f"{program.source}: {e}") from None
     if args.measure:
         report = _measure(args, program, report)
     if args.json != "-":

@@ -60,6 +60,7 @@ import numpy as np
 
 from irscope.ir.attrs import backend_config, conv_dim_labels, int_list, window
 from irscope.ir.hlo import POINTER_BYTES, Computation, Instruction, Module, Shape
+from irscope.passes.fusion import CyclicModuleError
 
 # Provenance labels (DESIGN.md): figures that follow XLA's HloCostAnalysis, and irscope's own models.
 XLA = "xla"
@@ -423,11 +424,6 @@ def _branch_max(branches: list[Figures]) -> Figures:
         if b[3]:
             written = max(written, b[3])
     return (flops, trans, accessed, written)
-
-
-class CyclicModuleError(ValueError):
-    """A module whose instructions use themselves, or whose computations call themselves: HLO is a
-    DAG, so the text is malformed (XLA's verifier rejects it too)."""
 
 
 def xla_visit_order(comp: Computation) -> list[Instruction]:

@@ -269,8 +269,8 @@ def _ops(fused: Computation) -> tuple[str, ...]:
 
 
 class CyclicModuleError(ValueError):
-    """A module whose computations call themselves (through a while body, a call, ...): HLO's
-    call graph is acyclic, so the text is malformed."""
+    """A module whose instructions use themselves, or whose computations call themselves (through a
+    while body, a call, ...): HLO is acyclic, so the text is malformed (XLA's verifier rejects it)."""
 
 
 # Native async halves and the ops they belong to. Any other `X-start`/`X-update`/`X-done` is XLA's
