@@ -170,3 +170,8 @@ class TooSlowToInterpret(IrscopeError, ValueError):
 
 class RenderError(IrscopeError):
     """Drawing failed for a reason the user can act on (no Graphviz, too large, too slow)."""
+
+
+class CyclicModuleError(IrscopeError, ValueError):
+    """A module whose instructions use themselves, or whose computations call themselves (through a
+    while body, a call, ...): HLO is acyclic, so the text is malformed (XLA's verifier rejects it)."""

@@ -7,6 +7,7 @@ change to an output, run `pytest --update-goldens` and review `git diff tests/go
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Callable
 
 import fixed_results
@@ -19,7 +20,11 @@ Golden = Callable[[str, str], None]
     ("gelu_tanh.hlo", "hlo_table_gelu_tanh.txt"),
     ("mlp_before_optimization.hlo", "hlo_table_mlp_before_optimization.txt"),
 ])
-def test_hlo_table(name: str, golden_file: str, golden: Golden) -> None:
+def test_hlo_table(name: str, golden_file: str, golden: Golden, tmp_path: pathlib.Path,
+                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The source column shows a path relative to the working directory when it is short: run from a
+    # folder outside the checkout so the table is the same wherever the repository is cloned.
+    monkeypatch.chdir(tmp_path)
     golden(golden_file, fixed_results.hlo_report(name).to_text() + "\n")
 
 

@@ -260,6 +260,7 @@ def _print_hlo_stage(args: argparse.Namespace, text: str, modules: list) -> None
 
 def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -> None:
     from irscope.ir.hlo_parser import HloParseError, parse_module
+    from irscope.passes.fusion import CyclicModuleError
     from irscope.passes.report import analyze
 
     module = program.extra.pop("module_object", None)
@@ -274,7 +275,10 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
         raise UserError(f"--computation {args.computation}: no such computation in {module.name} "
                         f"(computations: {names}{more})")
     stage = "optimized" if _looks_optimized(module) else "hlo"
-    report = analyze(module, chip, stage=stage, xla_cost=program.xla_cost, extra=program.extra)
+    try:
+        report = analyze(module, chip, stage=stage, xla_cost=program.xla_cost, extra=program.extra)
+    except CyclicModuleError as e:  # malformed text: an instruction or computation that uses itself
+        raise UserError(f"{program.source}: {e}") from None
     if args.measure:
         report = _measure(args, program, report)
     if args.json != "-":
