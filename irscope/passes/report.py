@@ -26,6 +26,7 @@ from irscope.ir.opcodes import MATMUL as _MATMUL
 from irscope.passes.cost import Cost, ModuleCost, module_cost
 from irscope.passes.fusion import Kernel, find_kernels
 from irscope.passes.kernel_graph import build_kernel_graph
+from irscope.passes.peaks import roofline_key
 from irscope.passes.roofline import RooflinePoint, place
 from irscope.util.display import show
 
@@ -93,6 +94,7 @@ class KernelRow:
             "intensity": _finite(r.intensity),
             "bound": r.bound,
             "dtype": self.dtype,
+            "peak_dtype": r.peak_dtype,
             "time_at_peak_s": r.time_at_peak_s,
             "trip_count": self.trip_count,
             "measured_s": self.measured_s,
@@ -144,7 +146,7 @@ class HloReport:
 
     def to_json(self) -> dict[str, Any]:
         t = self.cost
-        return {
+        doc = {
             "schema": SCHEMA,
             "module": self.module.name,
             "source": self.module.source,
@@ -177,6 +179,9 @@ class HloReport:
             },
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
+        from irscope.passes.compiler_estimate import with_target
+
+        return with_target(self, doc)  # "target", "compiler_estimate_s" when compiled for a target
 
     # Display: written by irscope.render, reached through the one hook irscope.util.display.
     def to_text(self, *, max_rows: int | None = None) -> str:
@@ -271,7 +276,8 @@ def analyze(module: Module, chip: Chip, *, stage: str = "optimized",
         if key in cost.custom_calls:
             c, provenance = cost.custom_calls[key], "estimated"
         dtype = kernel_dtype(module, kernel)
-        point = place(max(c.flops, 0.0), max(c.bytes_accessed, 0.0), chip, dtype)
+        peak = roofline_key(chip, module, kernel, dtype)  # tensor core / MXU vs CUDA core / vector unit
+        point = place(max(c.flops, 0.0), max(c.bytes_accessed, 0.0), chip, peak)
         trips = _trip_count(module, kernel, cost.trip_counts)
         rows.append(KernelRow(kernel, c, point, dtype, trips, provenance=provenance))
     return HloReport(module, chip, tuple(rows), cost, stage, xla_cost, dict(extra or {}))
