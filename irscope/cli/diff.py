@@ -40,6 +40,7 @@ examples:
   python -m inspect.diff model.py::step model.py::step_remat --html diff.html
   python -m inspect.diff model.py model.py --xla-flags-after "--xla_disable_hlo_passes=fusion"
   python -m inspect.diff before.mlir after.mlir --json diff.json
+  python -m inspect.diff examples/mlp.py examples/mlp.py --target-before h100 --target-after tpu-v5e
 """
 
 _FLAG = re.compile(r"^(?:--)?(?P<name>xla_\w+)(?:=(?P<value>.*))?$", re.S)

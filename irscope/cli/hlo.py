@@ -50,6 +50,8 @@ examples:
   python -m inspect.hlo dump.after_optimizations.txt --svg dump.svg --color-by bound
   python -m inspect.hlo model.py --fn attention --args "f32[8,128,64] f32[8,128,64] f32[8,128,64]"
   python -m inspect.hlo examples/mlp.py --measure --repeats 20
+  python -m inspect.hlo examples/mlp.py --target h100          (XLA:GPU's kernels, compiled without a GPU)
+  python -m inspect.hlo examples/sharded_mlp.py --target tpu-v5e:2x2 --mesh data=2,model=2
   python -m inspect.hlo examples/mlp.py --passes --hw h100          (XLA's pipeline, pass by pass)
   python -m inspect.hlo examples/mlp.py --pass fusion --pass-html fusion.html
   python -m inspect.hlo examples/mlp.py --pass algsimp:1       (NAME:N: the Nth run of NAME that changed the module)

@@ -1,7 +1,7 @@
 """`--target NAME[:TOPOLOGY]` and `--mesh AXIS=N,...` for `hlo` and `diff`: compile for a chip this machine lacks.
 
     python -m inspect.hlo examples/mlp.py --target h100             # XLA:GPU's kernels, H100 roofline
-    python -m inspect.hlo examples/sharded.py --target tpu-v5e:2x2 --mesh data=2,model=2
+    python -m inspect.hlo examples/sharded_mlp.py --target tpu-v5e:2x2 --mesh data=2,model=2
     python -m inspect.diff examples/mlp.py examples/mlp.py --target-before h100 --target-after tpu-v5e
 
 What each kind of input does with a target:
