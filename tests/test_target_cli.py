@@ -288,3 +288,10 @@ def test_mesh_mistakes(capsys, tmp_path, mesh, message):
     lines = [line for line in err.strip().splitlines() if not line.startswith("compiling ")]
     assert code == 2 and out == "" and message in err and len(lines) == 1, err
     assert not out_json.exists()
+
+
+def test_sharded_example_on_the_local_cpu_says_what_it_needs(capsys):
+    code, out, err = run(capsys, "hlo", str(EXAMPLES / "sharded_mlp.py"))
+    lines = [line for line in err.strip().splitlines() if not line.startswith("lowering ")]
+    assert code == 2 and out == "" and len(lines) == 1, err
+    assert "sharded over mesh axes 'data', 'model'" in err and "--target tpu-v5e:2x2 --mesh data=2,model=2" in err

@@ -166,30 +166,13 @@ def compile_entry(entry: Any, target: Target, mesh: dict[str, int] | None,
     """A model file's entry compiled by the target's compiler, with progress on stderr."""
     from irscope.frontends.targets import compile_for_target
 
-    axes = _spec_axes(entry.args)
+    axes = entry.mesh_axes
     if axes and mesh is None:
         raise UserError(f"{entry.path}::{entry.name}: its arguments are sharded over mesh axes "
                         f"{', '.join(map(repr, axes))}: give --mesh {','.join(f'{a}=N' for a in axes)} with sizes "
                         f"that multiply to {target.name}'s {target.num_chips} chips")
     progress(f"compiling {entry.name} for {target.name} with its own XLA (no device needed) ...")
     return compile_for_target(entry.fn, entry.args, target, mesh=mesh, compiler_options=compiler_options)
-
-
-def _spec_axes(args: Any) -> list[str]:
-    """Mesh axis names the arguments' PartitionSpecs use, in order of first use."""
-    import jax
-    from jax.sharding import PartitionSpec
-
-    axes: list[str] = []
-    for leaf in jax.tree.leaves(args):
-        spec = getattr(leaf, "_sharding", None)  # a bare PartitionSpec as given (private attribute)
-        if not isinstance(spec, PartitionSpec):
-            continue
-        for entry in spec:
-            for axis in (entry if isinstance(entry, tuple) else (entry,)):
-                if axis is not None and str(axis) not in axes:
-                    axes.append(str(axis))
-    return axes
 
 
 def diff_side(args: argparse.Namespace, loaded: Any, target: Target, flags: dict[str, Any], which: str) -> Any:
