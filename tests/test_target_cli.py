@@ -253,6 +253,18 @@ def test_inspect_jax_with_target():
     assert doc["target"] == "tpu-v5e" and doc["chip"] == "tpu-v5e" and doc["totals"]["compiler_estimate_s"]
 
 
+@needs_tpu
+def test_inspect_jax_with_target_and_mesh():
+    from jax.sharding import PartitionSpec as P
+
+    args = [jax.ShapeDtypeStruct((256, 512), jnp.float32, sharding=P("data", None)),
+            jax.ShapeDtypeStruct((512, 1024), jnp.float32, sharding=P(None, "model"))]
+    report = inspect_jax(lambda x, w: x @ w, args, target="tpu-v5e:2x2", mesh={"data": 2, "model": 2})
+    doc = report.to_json()
+    assert doc["target"] == "tpu-v5e:2x2" and doc["extra"]["num_devices"] == 4
+    assert any(i["shape"].startswith("f32[128,512]") for k in doc["kernels"] for i in k["inputs"])
+
+
 # ----------------------------------------------------------------------------------------------
 # Mistakes: one line, exit 2, nothing written
 
