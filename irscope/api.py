@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,18 @@ from irscope.ir.hlo_parser import parse_module
 from irscope.passes.report import HloReport, analyze
 
 
-def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str = "cpu",
-                backend: str | None = None) -> HloReport:
+def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str | None = None,
+                backend: str | None = None, target: str | None = None,
+                mesh: Mapping[str, int] | None = None) -> HloReport:
     """Lower `fn` at `args` (arrays, `ShapeDtypeStruct`s or a spec string), compile it with XLA and
-    report on the optimized module, placed on chip `hw`'s roofline."""
+    report on the optimized module, placed on chip `hw`'s roofline.
+
+    `target` (`"h100"`, `"tpu-v5e:2x2"`, ...) compiles with that chip's own XLA, without the device
+    (`irscope.frontends.targets`); `mesh` lays PartitionSpec-sharded arguments over its chips. `hw`
+    defaults to the target's chip, else `cpu`."""
+    if target is not None:
+        return _inspect_for_target(fn, args, target, hw=hw, mesh=mesh)
+    hw = hw or "cpu"
     from irscope.frontends.jax_lower import lower
 
     lowered = lower(fn, args, backend=backend)
@@ -60,6 +68,25 @@ def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu
     optimized = module.attrs.get("is_scheduled") == "true" or any(
         i.opcode == "fusion" for i in module.entry.instructions)
     return analyze(module, get_chip(hw), stage="optimized" if optimized else "hlo")
+
+
+def _inspect_for_target(fn: Callable[..., Any], args: Sequence[Any] | str, target: str, *, hw: str | None,
+                        mesh: Mapping[str, int] | None) -> HloReport:
+    """`inspect_jax` with `target`: the target compiler's module, its cost analysis and the target's chip."""
+    from irscope.frontends.targets import compile_for_target
+    from irscope.hw import list_chips
+
+    compiled = compile_for_target(fn, args, target, mesh=mesh)
+    chip = hw or (compiled.target.chip.name if compiled.target.chip.name in list_chips() else "cpu")
+    module = parse_module(compiled.hlo_text, f"<{compiled.name} for {compiled.target.name}>")
+    return analyze(module, get_chip(chip), xla_cost=compiled.cost_analysis, extra=target_extra(compiled))
+
+
+def target_extra(compiled: Any) -> dict[str, Any]:
+    """What a report keeps (its `extra`) about a `CompiledForTarget`: target, devices, autotuning, time."""
+    return {"target": compiled.target.name, "device_kind": compiled.device_kind,
+            "num_devices": compiled.num_devices, "autotuned": compiled.autotuned,
+            "autotune_note": compiled.autotune_note, "compile_s": round(compiled.seconds, 3)}
 
 
 def _looks_like_hlo_text(text: str) -> bool:

@@ -40,6 +40,7 @@ examples:
   python -m inspect.diff model.py::step model.py::step_remat --html diff.html
   python -m inspect.diff model.py model.py --xla-flags-after "--xla_disable_hlo_passes=fusion"
   python -m inspect.diff before.mlir after.mlir --json diff.json
+  python -m inspect.diff examples/mlp.py examples/mlp.py --target-before h100 --target-after tpu-v5e
 """
 
 _FLAG = re.compile(r"^(?:--)?(?P<name>xla_\w+)(?:=(?P<value>.*))?$", re.S)
@@ -69,8 +70,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     src.add_argument("--xla-flags-before", metavar="FLAGS", default="", help="XLA debug options for BEFORE only")
     src.add_argument("--xla-flags-after", metavar="FLAGS", default="", help="XLA debug options for AFTER only")
     out = parser.add_argument_group("output")
-    out.add_argument("--hw", metavar="CHIP", default="cpu",
-                     help="the chip for time at peak: h100, h200, a100, tpu-v5e, cpu (measured; default)")
+    out.add_argument("--hw", metavar="CHIP", default=None,
+                     help="the chip for time at peak: h100, h200, a100, b200, tpu-v4, tpu-v5e, tpu-v5p, tpu-v6e, "
+                          "cpu (measured); default: BEFORE's --target chip, else cpu")
     out.add_argument("--json", metavar="PATH", help="write the irscope.diff-report/1 JSON (- for stdout)")
     out.add_argument("--html", metavar="PATH", help="write a self-contained side-by-side HTML page")
     out.add_argument("--all", action="store_true", help="list unchanged kernels too")
@@ -78,6 +80,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                      help="change entries to print (default 60; 0 for all)")
     out.add_argument("--measure", action="store_true",
                      help="also run each model.py side on random inputs: measured time per kernel and in total")
+    from irscope.cli import target_args
+
+    target_args.add_arguments(parser, per_side=True)  # --target, --target-before/-after, --mesh
     parser.set_defaults(func=run)
     _take_xla_flags_as_values(parser)
     return parser
@@ -115,8 +120,11 @@ class _Side:
 
 def run(args: argparse.Namespace) -> int:
     from irscope import hw
+    from irscope.cli import target_args
     from irscope.passes.diff import diff_modules
 
+    # After, then before: the default --hw is BEFORE's target chip.
+    args.target_after, args.target_before = (target_args.resolve(args, w) for w in ("after", "before"))
     chip_name = hw.canonical_name(args.hw)
     common = parse_xla_flags(args.xla_flags, "--xla-flags")
     flags_before = {**common, **parse_xla_flags(args.xla_flags_before, "--xla-flags-before")}
@@ -178,6 +186,11 @@ def _load(args: argparse.Namespace, target: str, flags: dict[str, Any], which: s
 
     loaded = load_target(target)
     path_text = loaded.name
+    side_target = getattr(args, f"target_{which}", None)  # --target/--target-before/--target-after
+    if side_target is not None and not side_target.is_local and loaded.kind != "hlo":
+        from irscope.cli.target_args import diff_side
+
+        return diff_side(args, loaded, side_target, flags, which)
     if loaded.kind == "model":
         return _from_model_file(args, path_text, loaded.fn or args.fn, flags, which)
     if args.measure:

@@ -50,6 +50,8 @@ examples:
   python -m inspect.hlo dump.after_optimizations.txt --svg dump.svg --color-by bound
   python -m inspect.hlo model.py --fn attention --args "f32[8,128,64] f32[8,128,64] f32[8,128,64]"
   python -m inspect.hlo examples/mlp.py --measure --repeats 20
+  python -m inspect.hlo examples/mlp.py --target h100          (XLA:GPU's kernels, compiled without a GPU)
+  python -m inspect.hlo examples/sharded_mlp.py --target tpu-v5e:2x2 --mesh data=2,model=2
   python -m inspect.hlo examples/mlp.py --passes --hw h100          (XLA's pipeline, pass by pass)
   python -m inspect.hlo examples/mlp.py --pass fusion --pass-html fusion.html
   python -m inspect.hlo examples/mlp.py --pass algsimp:1       (NAME:N: the Nth run of NAME that changed the module)
@@ -75,8 +77,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     src.add_argument("--backend", metavar="NAME", default=None, help="cpu, gpu, tpu (default: JAX's default)")
     out = parser.add_argument_group("output")
     out.add_argument("--stage", choices=STAGES, help="print that IR instead of the table, then exit")
-    out.add_argument("--hw", metavar="CHIP", default="cpu",
-                     help="the chip for the roofline: h100, h200, a100, tpu-v5e, cpu (measured; default)")
+    out.add_argument("--hw", metavar="CHIP", default=None,
+                     help="the chip for the roofline: h100, h200, a100, b200, tpu-v4, tpu-v5e, tpu-v5p, tpu-v6e, "
+                          "cpu (measured); default: the --target's chip, else cpu")
     out.add_argument("--json", metavar="PATH", help="write the irscope.hlo-report/1 JSON (- for stdout)")
     out.add_argument("--svg", metavar="PATH", help="draw the entry computation's kernel graph (Graphviz)")
     out.add_argument("--expand", action="store_true", help="in the SVG, draw each fusion's ops as a cluster")
@@ -100,6 +103,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from irscope.cli.passes import add_arguments as add_pass_arguments
 
     add_pass_arguments(parser)  # --passes, --pass NAME|N, --all-dumps, --pass-html PATH
+    from irscope.cli import target_args
+
+    target_args.add_arguments(parser)  # --target NAME[:TOPOLOGY], --mesh AXIS=N,...
     parser.set_defaults(func=run)
     return parser
 
@@ -123,18 +129,27 @@ def run(args: argparse.Namespace) -> int:
     path = target.path
     if args.computation and not args.svg:
         raise UserError(f"--computation {args.computation} picks the computation --svg draws: give --svg PATH too")
+    from irscope.cli import target_args
+
+    compile_target = target_args.resolve(args)  # --target/--mesh; sets the default --hw
     chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
     _check_measure_flags(args, path)
+    target_args.check_measure(args, compile_target)
     from irscope.cli.passes import run_target, wants_passes
 
     if wants_passes(args):
+        if compile_target is not None and not compile_target.is_local:
+            raise UserError("--passes/--pass replay the local compiler's pipeline; drop --target to see them")
         return run_target(args)  # model.py (one entry), .mlir, or pre-optimization HLO
-    if target.kind == "model":
+    if compile_target is not None and not compile_target.is_local and target.kind != "hlo":
+        programs = target_args.programs(args, compile_target, target.kind)
+    elif target.kind == "model":
         programs = _from_model_file(args)
     elif target.kind == "mlir":
         programs = _from_mlir(args)
     else:
         programs = _from_hlo_text(args)
+    target_args.tag(programs, compile_target, target.kind)
     if programs is None:  # --list or --stage printed what was asked
         return 0
     if len(programs) > 1 and (args.json or args.svg):
@@ -286,7 +301,13 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
 
         if not first:
             print()
+        from irscope.cli.target_args import footer_lines, header_line
+
+        if header_line(report):
+            print(header_line(report))
         print(report_table(report, max_rows=args.top or None, sort=args.sort))
+        for line in footer_lines(report):
+            print(line)
     if args.json:
         write_atomic(args.json, json.dumps(report_json(report), indent=1) + "\n")
         if args.json != "-":

@@ -83,9 +83,40 @@ class Entry:
         """The arguments as a spec string (`f32[256,512] f32[512,1024]`); pytrees are summarised."""
         return format_args(self.args)
 
+    @property
+    def mesh_axes(self) -> list[str]:
+        """Mesh axis names the arguments' `PartitionSpec`s use, in order of first use ([] if unsharded)."""
+        return spec_axes(self.args)
+
     def lower(self, **kwargs: Any) -> Lowered:
-        """`irscope.frontends.jax_lower.lower(self.fn, self.args, **kwargs)`."""
+        """`irscope.frontends.jax_lower.lower(self.fn, self.args, **kwargs)`, for the local backend.
+
+        Raises `ModelFileError` when the arguments are sharded: the local backend has no mesh to lay them
+        over (compile for a multi-chip target instead, `irscope.frontends.targets`)."""
+        axes = self.mesh_axes
+        if axes:
+            raise ModelFileError(
+                f"{self.path}::{self.name}: its arguments are sharded over mesh axes "
+                f"{', '.join(map(repr, axes))}, which need a multi-chip target and a mesh, e.g. "
+                f"--target tpu-v5e:2x2 --mesh {','.join(f'{a}=2' for a in axes)}"
+            )
         return lower(self.fn, self.args, **kwargs)
+
+
+def spec_axes(args: Any) -> list[str]:
+    """Mesh axis names the `PartitionSpec`s of abstract arguments use, in order of first use."""
+    from jax.sharding import PartitionSpec
+
+    axes: list[str] = []
+    for leaf in jax.tree.leaves(args):
+        spec = getattr(leaf, "_sharding", None)  # the PartitionSpec a ShapeDtypeStruct was given (private)
+        if not isinstance(spec, PartitionSpec):
+            continue
+        for entry in spec:
+            for axis in (entry if isinstance(entry, tuple) else (entry,)):
+                if axis is not None and str(axis) not in axes:
+                    axes.append(str(axis))
+    return axes
 
 
 @dataclass(frozen=True)

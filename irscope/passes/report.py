@@ -34,6 +34,7 @@ from irscope.ir.opcodes import MATMUL as _MATMUL
 from irscope.passes.cost import ZERO, Cost, ModuleCost, module_cost
 from irscope.passes.fusion import Kernel, find_kernels
 from irscope.passes.kernel_graph import build_kernel_graph
+from irscope.passes.peaks import roofline_key
 from irscope.passes.roofline import RooflinePoint, place
 from irscope.util.display import show
 
@@ -122,6 +123,7 @@ class KernelRow:
             "intensity": _finite(r.intensity),
             "bound": r.bound,
             "dtype": self.dtype,
+            "peak_dtype": r.peak_dtype,
             "time_at_peak_s": r.time_at_peak_s,
             "trip_count": self.trip_count,
             "measured_s": self.measured_s,
@@ -197,7 +199,7 @@ class HloReport:
     def _to_json(self) -> dict[str, Any]:
         t = self.cost
         shapes: dict[int, tuple[str, int]] = {}  # the rows' shape cache (the module keeps the shapes alive)
-        return {
+        doc = {
             "schema": SCHEMA,
             "module": self.module.name,
             "source": self.module.source,
@@ -232,6 +234,9 @@ class HloReport:
             },
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
+        from irscope.passes.compiler_estimate import with_target
+
+        return with_target(self, doc)  # "target", "compiler_estimate_s" when compiled for a target
 
     # Display: written by irscope.render, reached through the one hook irscope.util.display.
     def to_text(self, *, max_rows: int | None = None) -> str:
@@ -351,7 +356,8 @@ def _analyze(module: Module, chip: Chip, stage: str, xla_cost: Mapping[str, floa
             else:
                 c = c + figure
         dtype = kernel_dtype(module, kernel)
-        point = place(max(c.flops, 0.0), max(c.bytes_accessed, 0.0), chip, dtype)
+        peak = roofline_key(chip, module, kernel, dtype)  # tensor core / MXU vs CUDA core / vector unit
+        point = place(max(c.flops, 0.0), max(c.bytes_accessed, 0.0), chip, peak)
         trips = _trip_count(module, kernel, cost.trip_counts)
         rows.append(KernelRow(kernel, c, point, dtype, trips, provenance=provenance,
                               xla_cost=xla if provenance == "estimated" else None))
