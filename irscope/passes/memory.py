@@ -623,3 +623,14 @@ def _in_place_pairs(module: Module, inst: Instruction) -> list[tuple[int, Index]
                     if src.opcode == "parameter":
                         pairs.append((src.parameter_number, index))
     return pairs
+
+
+def with_xla_figures(analysis: MemoryAnalysis, *, temp_bytes: int, peak_index: int | None = None,
+                     peak_bytes: int | None = None) -> MemoryAnalysis:
+    """`analysis` with XLA's own figures from a dump: its temp size replaces irscope's estimate
+    (provenance `xla`), and its live-range peak is kept beside irscope's for comparison."""
+    from dataclasses import replace
+
+    xla = {"temp_bytes": temp_bytes, "peak_index": peak_index, "peak_bytes": peak_bytes}
+    return replace(analysis, temp_bytes=temp_bytes, xla=xla,
+                   provenance={**analysis.provenance, "temp_bytes": "xla"})

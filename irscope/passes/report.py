@@ -32,6 +32,7 @@ from irscope.util.display import show
 if TYPE_CHECKING:
     from irscope.measure.timing import Measurement
     from irscope.measure.trace import KernelTimes
+    from irscope.passes.memory import MemoryAnalysis
 
 SCHEMA = "irscope.hlo-report/1"
 
@@ -120,6 +121,8 @@ class HloReport:
     """Runtime of the whole program and the trace match (`with_measurement`); None when not measured.
     Keys: `jit_s`, `eager_s` (medians), `repeats`, `speedup`, achieved rates and fractions of the
     chip's peaks, and `trace` (kernels matched, unmatched events)."""
+    memory: MemoryAnalysis | None = None
+    """Arguments, outputs, temps and the peak of live bytes (`irscope.passes.memory`); None unless asked."""
 
     @property
     def totals(self) -> Cost:
@@ -176,6 +179,7 @@ class HloReport:
                 **({"measured": "measured"} if self.measured is not None else {}),
             },
             **({"extra": dict(self.extra)} if self.extra else {}),
+            **({"memory": self.memory.to_json()} if self.memory is not None else {}),
         }
 
     # Display: written by irscope.render, reached through the one hook irscope.util.display.
