@@ -84,6 +84,10 @@ class _Value:
     index: Index
     shape: Shape
     phi: bool = False
+    size: int = 0
+    """Bytes of the value (a tuple: its index table; a tiled layout: padded to whole tiles)."""
+    event_size: int = 0
+    """Bytes of the whole instruction's shape, which XLA's peak-moment search counts for each value."""
     start: int = 0
     end: int = 0
 
@@ -199,8 +203,8 @@ def analyze_memory(module: Module, *, max_live: int = 20) -> MemoryAnalysis:
     model.run()
     live, peak_index = model.live_bytes_and_peak()
     at_peak = sorted((v for v in model.values if v.start <= peak_index <= v.end),
-                     key=lambda v: (-v.shape.byte_size, v.name))
-    peak_bytes = sum(v.shape.byte_size for v in at_peak)
+                     key=lambda v: (-v.size, v.name))
+    peak_bytes = sum(v.size for v in at_peak)
     temp = model.temp_peak()
     shown = at_peak[:max_live] if max_live else at_peak
     return MemoryAnalysis(
@@ -231,7 +235,7 @@ class _Model:
         argument = sum(_shape_bytes(p.shape) for p in entry.parameters)
         output = _shape_bytes(entry.root.shape)
         params = entry.parameters
-        alias = sum(params[param].shape.subshape(pidx).byte_size
+        alias = sum(_bytes(params[param].shape.subshape(pidx))
                     for _, param, pidx in set(input_output_aliases(self.module))
                     if param < len(params) and _valid(params[param].shape, pidx))
         return argument, output, alias
@@ -246,8 +250,8 @@ class _Model:
         delta = [0] * (len(self.sequence) + 2)
         for v in self.values:
             if v.instruction.opcode != "constant" and self._find(v.id) not in io_buffers:
-                delta[v.start] += v.shape.byte_size
-                delta[v.end + 1] -= v.shape.byte_size
+                delta[v.start] += v.size
+                delta[v.end + 1] -= v.size
         best = running = 0
         for d in delta:
             running += d
@@ -283,7 +287,9 @@ class _Model:
         self.span[comp.name] = (start, len(self.sequence))
 
     def _new(self, inst: Instruction, comp: str, index: Index, *, phi: bool = False) -> _Value:
-        value = _Value(len(self.values), inst, comp, index, inst.shape.subshape(index), phi)
+        shape = inst.shape.subshape(index)
+        value = _Value(len(self.values), inst, comp, index, shape, phi, size=_bytes(shape),
+                       event_size=_bytes(inst.shape))
         self.values.append(value)
         self.parent[value.id] = value.id
         return value
@@ -528,7 +534,7 @@ class _Model:
         n = len(self.sequence)
         delta = [0] * (n + 2)
         for v in self.values:
-            size = v.shape.byte_size
+            size = v.size
             delta[v.start] += size
             delta[v.end + 1] -= size
         live, running = [], 0
@@ -539,9 +545,8 @@ class _Model:
         starts = [0] * (n + 2)
         ends = [0] * (n + 2)
         for v in self.values:
-            size = v.instruction.shape.byte_size  # XLA sizes the event by the whole instruction's shape
-            starts[v.start] += size
-            ends[v.end + 1] += size
+            starts[v.start] += v.event_size  # XLA sizes the event by the whole instruction's shape
+            ends[v.end + 1] += v.event_size
         usage, best, peak_time = 0, 0, 0
         for t in range(n + 1):
             usage += starts[t]
@@ -552,7 +557,7 @@ class _Model:
 
     def live_buffer(self, v: _Value) -> LiveBuffer:
         inst = v.instruction
-        return LiveBuffer(v.name, v.shape.byte_size, v.shape.short(), inst.name, v.computation, inst.op_name,
+        return LiveBuffer(v.name, v.size, v.shape.short(), inst.name, v.computation, inst.op_name,
                           instruction_location(self.module, inst), v.start, v.end)
 
 
@@ -592,8 +597,33 @@ def _valid(shape: Shape, index: Index) -> bool:
 def _shape_bytes(shape: Shape) -> int:
     """Bytes of every buffer of a shape: the leaves and each tuple's index table."""
     if not shape.is_tuple:
-        return shape.byte_size
+        return _bytes(shape)
     return shape.byte_size + sum(_shape_bytes(s) for s in shape.tuple_shapes)
+
+
+_TILE = re.compile(r"T\(([\d,]+)\)")
+
+
+def _bytes(shape: Shape) -> int:
+    """Bytes of one buffer: an array padded to whole tiles when its layout is tiled (TPU's
+    `{1,0:T(8,128)}`: the tile's dimensions cover the most minor ones; a shorter shape counts as
+    having leading dimensions of 1), else `Shape.byte_size`."""
+    if not shape.is_array or "T(" not in shape.layout_extra or shape.layout is None:
+        return shape.byte_size
+    tile = _TILE.search(shape.layout_extra)
+    if tile is None:
+        return shape.byte_size
+    sizes = [int(x) for x in tile.group(1).split(",")]
+    major_to_minor = [shape.dims[d] for d in reversed(shape.layout)]
+    major_to_minor = [1] * max(0, len(sizes) - len(major_to_minor)) + major_to_minor
+    for k, t in enumerate(sizes):
+        i = len(major_to_minor) - len(sizes) + k
+        major_to_minor[i] = -(-major_to_minor[i] // t) * t
+    elements = 1
+    for d in major_to_minor:
+        elements *= d
+    bits = shape.element_bits
+    return (elements * bits + 7) // 8
 
 
 def _in_place_pairs(module: Module, inst: Instruction) -> list[tuple[int, Index]]:
