@@ -25,22 +25,35 @@ from irscope.passes.report import HloReport, analyze
 
 
 def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str = "cpu",
-                backend: str | None = None) -> HloReport:
+                backend: str | None = None, memory: bool = False) -> HloReport:
     """Lower `fn` at `args` (arrays, `ShapeDtypeStruct`s or a spec string), compile it with XLA and
-    report on the optimized module, placed on chip `hw`'s roofline."""
+    report on the optimized module, placed on chip `hw`'s roofline. `memory=True` adds the memory
+    analysis (`report.memory`: arguments, outputs, temps, the peak and what is live there)."""
     from irscope.frontends.jax_lower import lower
 
     lowered = lower(fn, args, backend=backend)
     module = parse_module(lowered.optimized, f"<{lowered.name} optimized>")
-    return analyze(module, get_chip(hw), xla_cost=dict(lowered.cost),
-                   extra={"backend": lowered.backend, "compile_s": round(lowered.compiled.seconds, 3)})
+    return _with_memory(analyze(module, get_chip(hw), xla_cost=dict(lowered.cost),
+                                extra={"backend": lowered.backend, "compile_s": round(lowered.compiled.seconds, 3)}),
+                        memory)
 
 
-def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu") -> HloReport:
+def _with_memory(report: HloReport, memory: bool) -> HloReport:
+    if not memory:
+        return report
+    from dataclasses import replace
+
+    from irscope.passes.memory import analyze_memory
+
+    return replace(report, memory=analyze_memory(report.module))
+
+
+def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu", memory: bool = False) -> HloReport:
     """Report on HLO text: a string holding a module, a path to a dump, or an already parsed Module.
 
     A string is HLO text when it looks like it (several lines, or it starts with `HloModule`, or it
     holds a `{`); otherwise it is a path, and a missing one raises `FileNotFoundError` ("no such file").
+    `memory=True` adds `report.memory` (`irscope.passes.memory`).
     """
     if isinstance(text_or_path, Module):
         module = text_or_path
@@ -53,13 +66,14 @@ def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu
 
             compiled = stablehlo.compile_mlir(stablehlo.read_mlir(path))
             module = parse_module(compiled.optimized, str(path))
-            return analyze(module, get_chip(hw), stage=compiled.stage, xla_cost=dict(compiled.cost) or None)
+            return _with_memory(analyze(module, get_chip(hw), stage=compiled.stage,
+                                        xla_cost=dict(compiled.cost) or None), memory)
         module = parse_module(_read_dump(path), str(path))
     else:
         module = parse_module(text_or_path)
     optimized = module.attrs.get("is_scheduled") == "true" or any(
         i.opcode == "fusion" for i in module.entry.instructions)
-    return analyze(module, get_chip(hw), stage="optimized" if optimized else "hlo")
+    return _with_memory(analyze(module, get_chip(hw), stage="optimized" if optimized else "hlo"), memory)
 
 
 def _looks_like_hlo_text(text: str) -> bool:

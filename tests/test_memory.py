@@ -170,3 +170,49 @@ def test_cli_dump_without_files_exit_2(tmp_path):
     run = _cli(str(DATA / "mlp.hlo"), "--memory", "--xla-dump", str(tmp_path))
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1 and "buffer-assignment" in run.stderr
+
+
+_ASYNC_COPY = """\
+HloModule m, is_scheduled=true
+
+%fused_dus (p0: f32[64], p1: f32[8], p2: s32[]) -> f32[64] {
+  %p0 = f32[64]{0} parameter(0)
+  %p1 = f32[8]{0} parameter(1)
+  %p2 = s32[] parameter(2)
+  ROOT %dus = f32[64]{0} dynamic-update-slice(%p0, %p1, %p2)
+}
+
+ENTRY %main (x: f32[64], u: f32[8], i: s32[]) -> f32[64] {
+  %x = f32[64]{0} parameter(0)
+  %u = f32[8]{0} parameter(1)
+  %i = s32[] parameter(2)
+  %cs = (f32[64]{0}, f32[64]{0}, u32[]) copy-start(%x)
+  %cd = f32[64]{0} copy-done(%cs)
+  %b = f32[64]{0} bitcast(%cd)
+  ROOT %f = f32[64]{0} fusion(%b, %u, %i), kind=kLoop, calls=%fused_dus
+}
+"""
+
+
+def test_copy_start_done_bitcast_and_in_place_fusion_share_buffers():
+    """copy-start forwards its operand at {0} and defines the destination {1}, which copy-done and the
+    bitcast hand on (no new value); the fusion whose root is a dynamic-update-slice of its parameter 0
+    writes into that buffer (one buffer, so the two live ranges are made disjoint)."""
+    from jax._src.lib import xla_client
+
+    xla_client.hlo.hlo_module_from_text(_ASYNC_COPY)  # XLA's own parser accepts the module
+    model = _Model(parse_module(_ASYNC_COPY))
+    model.run()
+    names = sorted(v.name for v in model.values)
+    assert names == ["cs{1}", "cs{2}", "cs{}", "f{}", "i{}", "u{}", "x{}"]
+    by_name = {v.name: v for v in model.values}
+    assert model._find(by_name["cs{1}"].id) == model._find(by_name["f{}"].id)
+    assert by_name["cs{1}"].end == by_name["f{}"].start  # handed over at the fusion, not both alive after
+
+
+def test_inspect_hlo_memory_in_the_notebook_report():
+    import irscope.api
+
+    report = irscope.api.inspect_hlo(DATA / "scatter.hlo", memory=True)
+    assert report.memory is not None and report.to_json()["memory"]["peak_bytes"] == report.memory.peak_bytes
+    assert irscope.api.inspect_hlo(DATA / "scatter.hlo").memory is None

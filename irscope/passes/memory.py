@@ -333,21 +333,9 @@ class _Model:
                 self._dataflow(callee, [sets[id(o)] for o in operands])
                 sets[id(inst)] = sets[id(callee.root)]
             elif op in _STARTS_FORWARD_OPERAND_0 and inst.shape.is_tuple:
-                out = self._define_all(inst, name)
-                if op == "async-start":
-                    for callee in inst.called:
-                        if callee in computations:
-                            self._dataflow(computations[callee])
-                    # {0} holds the operands: forward them.
-                    for k, operand in enumerate(operands):
-                        for index, v in sets[id(operand)].items():
-                            if (0, k, *index) in out:
-                                out[(0, k, *index)] = v
-                elif operands:
-                    for index, v in sets[id(operands[0])].items():
-                        if (0, *index) in out:
-                            out[(0, *index)] = v
-                sets[id(inst)] = out
+                sets[id(inst)] = self._start(inst, name, operands)
+            elif op == "async-update" and operands:
+                sets[id(inst)] = sets[id(operands[0])]
             elif op in _DONE_FORWARDS_START_1 and operands:
                 src = sets[id(operands[0])]
                 sets[id(inst)] = {index[1:]: v for index, v in src.items() if index and index[0] == 1}
@@ -362,6 +350,24 @@ class _Model:
                 out = self._define_all(inst, name)
                 sets[id(inst)] = out
                 self._in_place(inst, operands, out)
+
+    def _start(self, inst: Instruction, comp: str, operands: list[Instruction]) -> dict[Index, _Value]:
+        """`copy-start` and `async-start`: {0} holds the operands (forwarded), {1} the destination, the rest
+        is context. An async computation's parameters are the operands, and its root is the destination."""
+        forwarded: dict[Index, _Value] = {}
+        if inst.opcode == "async-start":
+            for k, operand in enumerate(operands):
+                forwarded.update(((0, k, *index), v) for index, v in self.sets[id(operand)].items())
+            callee = self.module.computations.get(inst.called[0]) if inst.called else None
+            if callee is not None:
+                self._dataflow(callee, [self.sets[id(o)] for o in operands])
+                forwarded.update(((1, *index), v) for index, v in self.sets[id(callee.root)].items())
+        elif operands:
+            forwarded.update(((0, *index), v) for index, v in self.sets[id(operands[0])].items())
+        out = {}
+        for index in _indices(inst.shape):
+            out[index] = forwarded[index] if index in forwarded else self._new(inst, comp, index)
+        return out
 
     def _done_forward(self, inst: Instruction, comp: str, src: dict[Index, _Value]) -> dict[Index, _Value]:
         # An all-reduce-start's result is its output buffer ({} when an array); the -done hands it on.
