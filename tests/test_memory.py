@@ -43,6 +43,7 @@ def test_peak_equals_xla_live_range(name):
     assert result.peak_bytes == sum(b for _, b in live)
     assert sorted((b.name, b.bytes) for b in result.live_at_peak) == sorted(live)
     assert result.live_bytes[result.peak_index] == result.peak_bytes
+    assert result.max_live_bytes == max(result.live_bytes) >= result.peak_bytes
 
 
 @pytest.mark.parametrize("name", DUMPS)

@@ -34,8 +34,11 @@ range over the flattened schedule, and the peak moment) and `BufferAssignment` (
    next one starts; the last takes the latest end).
 5. **The peak** (`HloLiveRange::ComputePeakMemoryMoment`): events +bytes at each start and -bytes at
    each end + 1, starts before ends at the same time; the peak moment is the first time the running
-   sum reaches its maximum. `peak_bytes` is what XLA prints under "Live ranges at T (peak)": the sum
-   of the values whose range contains T. `live_bytes[t]` is that sum at every t, for the plot.
+   sum reaches its maximum. XLA sizes each event by the defining instruction's whole shape, so every
+   value of a tuple-shaped instruction counts as its index table there. `peak_bytes` is what XLA
+   prints under "Live ranges at T (peak)": the sum of the values whose range contains T, each by its
+   own size. `live_bytes[t]` is that sum at every t (the plot), and `max_live_bytes` its maximum,
+   which can sit elsewhere (XLA's search also counts, at T, the values that died at T-1).
 
 Argument, output and alias bytes are exact (from the entry's parameters, its root and the module's
 `input_output_alias`, counted per buffer as `Compiled.memory_analysis()` counts allocations). Temp
@@ -142,6 +145,12 @@ class MemoryAnalysis:
     module has no schedule."""
     peak_index: int | None
     """The peak moment: an index into `schedule`."""
+    max_live_bytes: int | None = None
+    """The most bytes live at any logical time (the maximum of `live_bytes`). XLA's peak search adds
+    the values born at T before it drops those that died at T-1, and sizes every value of a
+    tuple-shaped instruction by the instruction's index table, so its peak moment can be elsewhere."""
+    max_live_index: int | None = None
+    """Where `max_live_bytes` first happens."""
     schedule: tuple[str, ...] = ()
     """The flattened schedule (instruction names, loop bodies before their loop)."""
     live_bytes: tuple[int, ...] = ()
@@ -168,6 +177,8 @@ class MemoryAnalysis:
             "peak_bytes": self.peak_bytes,
             "peak_index": self.peak_index,
             "peak_instruction": self.peak_instruction,
+            "max_live_bytes": self.max_live_bytes,
+            "max_live_index": self.max_live_index,
             "live_at_peak": [b.to_json() for b in self.live_at_peak],
             "provenance": dict(self.provenance),
             **({"xla": dict(self.xla)} if self.xla is not None else {}),
@@ -207,11 +218,14 @@ def analyze_memory(module: Module, *, max_live: int = 20) -> MemoryAnalysis:
     peak_bytes = sum(v.size for v in at_peak)
     temp = model.temp_peak()
     shown = at_peak[:max_live] if max_live else at_peak
+    most = max(live, default=0)
     return MemoryAnalysis(
         module.name, argument, output, alias, temp, peak_bytes, peak_index,
+        max_live_bytes=most, max_live_index=live.index(most) if live else None,
         schedule=tuple(inst.name for inst, _ in model.sequence), live_bytes=tuple(live),
         live_at_peak=tuple(model.live_buffer(v) for v in shown),
-        provenance={**provenance, "temp_bytes": "estimated", "peak_bytes": "estimated", "peak_index": "estimated"},
+        provenance={**provenance, "temp_bytes": "estimated", "peak_bytes": "estimated", "peak_index": "estimated",
+                    "max_live_bytes": "estimated"},
     )
 
 

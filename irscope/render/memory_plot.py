@@ -35,6 +35,11 @@ def memory_text(analysis: MemoryAnalysis, *, max_rows: int = 10) -> str:
         lines.append(_figure_line(label, getattr(analysis, key), p.get(key, "unknown")))
     if analysis.peak_index is not None:
         lines[-1] += f" at {analysis.peak_index} of {len(analysis.schedule)} ({analysis.peak_instruction})"
+    if analysis.max_live_index is not None and analysis.max_live_index != analysis.peak_index:
+        lines.append(f"  most live  {human_bytes(analysis.max_live_bytes or 0)} ({analysis.max_live_bytes:,} B) at "
+                     f"{analysis.max_live_index} ({analysis.schedule[analysis.max_live_index]}); XLA's peak search adds "
+                     "the values born at T before it drops those that died at T-1, and sizes a tuple-shaped "
+                     "instruction's values by its index table, so its peak can sit elsewhere")
     if analysis.xla is not None and analysis.xla.get("peak_bytes") is not None:
         xla = analysis.xla
         same = "equal" if (xla["peak_bytes"], xla["peak_index"]) == (analysis.peak_bytes, analysis.peak_index) \
@@ -67,20 +72,27 @@ def memory_figure(analysis: MemoryAnalysis, *, top: int = 6) -> Any:
     xs = list(range(n))
     scale, unit = _unit(max(analysis.live_bytes))
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    stacked = [0.0] * n
-    for buffer in analysis.live_at_peak[:top]:
-        layer = [buffer.bytes / scale if buffer.start <= t <= buffer.end else 0.0 for t in xs]
+    shown = analysis.live_at_peak[:top]
+    layers = [[b.bytes / scale if b.start <= t <= b.end else 0.0 for t in xs] for b in shown]
+    # Everything but the largest values at the peak is the grey base; the named values stack on it.
+    stacked = [max(total / scale - sum(layer[t] for layer in layers), 0.0)
+               for t, total in enumerate(analysis.live_bytes)]
+    ax.fill_between(xs, [0.0] * n, stacked, step="post", color="0.85", label="all other live values")
+    for buffer, layer in zip(shown, layers, strict=True):
         top_edge = [a + b for a, b in zip(stacked, layer, strict=True)]
-        ax.fill_between(xs, stacked, top_edge, step="post", alpha=0.6,
+        ax.fill_between(xs, stacked, top_edge, step="post", alpha=0.7,
                         label=f"{buffer.name} {buffer.shape} ({human_bytes(buffer.bytes)})")
         stacked = top_edge
     ax.step(xs, [b / scale for b in analysis.live_bytes], where="post", color="black", linewidth=1.2,
             label="all live bytes")
     peak = analysis.live_bytes[analysis.peak_index] / scale
     ax.axvline(analysis.peak_index, color="crimson", linestyle="--", linewidth=1)
-    ax.annotate(f"peak {human_bytes(analysis.peak_bytes or 0)}\nat {analysis.peak_index} "
+    ax.annotate(f"XLA's peak {human_bytes(analysis.peak_bytes or 0)}\nat {analysis.peak_index} "
                 f"({analysis.peak_instruction})", (analysis.peak_index, peak), textcoords="offset points",
                 xytext=(-150 if analysis.peak_index > n / 2 else 8, -24), color="crimson", fontsize=8)
+    if analysis.max_live_index is not None and analysis.max_live_index != analysis.peak_index:
+        ax.axvline(analysis.max_live_index, color="0.4", linestyle=":", linewidth=1,
+                   label=f"most live bytes: {human_bytes(analysis.max_live_bytes or 0)} at {analysis.max_live_index}")
     ax.set_xlabel("schedule (logical time: instruction index, loop bodies flattened)")
     ax.set_ylabel(f"live {unit}")
     ax.set_title(f"{analysis.module}: live bytes over the schedule")
