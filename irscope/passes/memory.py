@@ -255,22 +255,72 @@ class _Model:
         return argument, output, alias
 
     def temp_peak(self) -> int:
-        """The most bytes live at once in buffers that hold no argument, output or constant: a lower
-        bound of XLA's temp allocation, which also packs, aligns and cannot always reuse."""
+        """The most bytes live at once in buffers that hold no argument, output or constant, less the
+        output buffers not yet written then: an estimate of XLA's temp allocation, whose heap simulator
+        also packs (imperfectly), aligns, and shares buffers by rules modelled here only in part."""
         entry = self.module.entry
         io = [v for p in entry.parameters for v in self.sets.get(id(p), {}).values()]
         io.extend(self.sets.get(id(entry.root), {}).values())
-        io_buffers = {self._find(v.id) for v in io}
-        delta = [0] * (len(self.sequence) + 2)
+        shares = self._operand_shares()
+        saved = dict(self.parent)
+        for u, v in shares:  # a shared pair is one allocation: it holds an argument or output if either does
+            self._union(u, v)
+        groups = {v.id: self._find(v.id) for v in self.values}
+        self.parent = saved
+        io_buffers = {groups[v.id] for v in io}
+        ends = {u.id: u.end - 1 for u, _ in shares}  # the user writes over it in the same instruction
+        n = len(self.sequence)
+        delta = [0] * (n + 2)
         for v in self.values:
-            if v.instruction.opcode != "constant" and self._find(v.id) not in io_buffers:
-                delta[v.start] += v.size
-                delta[v.end + 1] -= v.size
-        best = running = 0
-        for d in delta:
-            running += d
-            best = max(best, running)
+            if v.instruction.opcode != "constant" and groups[v.id] not in io_buffers:
+                end = ends.get(v.id, v.end)
+                if end >= v.start:
+                    delta[v.start] += v.size
+                    delta[end + 1] -= v.size
+        # An output buffer exists from the start, but holds its value only from its first write: before
+        # that XLA packs temporaries into it (so they do not count as temp bytes).
+        param_buffers = {groups[v.id] for p in entry.parameters for v in self.sets.get(id(p), {}).values()}
+        first_write: dict[int, tuple[int, int]] = {}
+        for v in self.values:
+            g = groups[v.id]
+            if g in io_buffers and g not in param_buffers and v.instruction.opcode != "constant":
+                start, size = first_write.get(g, (n, 0))
+                first_write[g] = (min(start, v.start), max(size, v.size))
+        free = [0] * (n + 2)
+        for start, size in first_write.values():
+            free[0] += size
+            free[start] -= size
+        best = running = free_now = 0
+        for t in range(n + 1):
+            running += delta[t]
+            free_now += free[t]
+            best = max(best, running - free_now)
         return best
+
+    def _operand_shares(self) -> list[tuple[_Value, _Value]]:
+        """(operand value, result value) pairs XLA's buffer assigner may put in one allocation: an
+        element-wise kernel (a kLoop fusion, an element-wise op) writing over its operand 0 when that has
+        the same size and dies there (BufferAssigner's CanShareOperandBufferWithUser, simplified: on the
+        CPU dumps XLA shared operand 0 and not a later one)."""
+        from irscope.ir.opcodes import ELEMENTWISE_FLOP, TRANSCENDENTAL
+
+        elementwise = ELEMENTWISE_FLOP | TRANSCENDENTAL
+        readonly = {id(p) for p in self.module.entry.parameters}
+        pairs = []
+        for inst, comp_name in self.sequence:
+            if not (inst.fusion_kind == "kLoop" or inst.opcode in elementwise) or inst.shape.is_tuple:
+                continue
+            result = self.sets.get(id(inst), {}).get(())
+            if result is None or result.instruction is not inst:
+                continue
+            comp = self.module.computations[comp_name]
+            if not inst.operands:
+                continue
+            operand = self.sets.get(id(comp.by_name[inst.operands[0]]), {}).get(())
+            if (operand is not None and operand.size == result.size and operand.end == result.start
+                    and operand.instruction.opcode != "constant" and id(operand.instruction) not in readonly):
+                pairs.append((operand, result))
+        return pairs
 
     # --- steps 1 to 4 --------------------------------------------------------------------------------
 
