@@ -217,3 +217,9 @@ def test_inspect_hlo_memory_in_the_notebook_report():
     report = irscope.api.inspect_hlo(DATA / "scatter.hlo", memory=True)
     assert report.memory is not None and report.to_json()["memory"]["peak_bytes"] == report.memory.peak_bytes
     assert irscope.api.inspect_hlo(DATA / "scatter.hlo").memory is None
+
+
+def test_cli_bad_plot_name_fails_before_the_table():
+    run = _cli(str(DATA / "mlp.hlo"), "--memory-plot", "peak.gif")
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.count("\n") == 1 and ".png or .svg" in run.stderr

@@ -135,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--computation {args.computation} picks the computation --svg draws: give --svg PATH too")
     chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
     _check_measure_flags(args, path)
+    from irscope.cli.memory import check_memory_flags
+
+    check_memory_flags(args)
     from irscope.cli.passes import run_target, wants_passes
 
     if wants_passes(args):

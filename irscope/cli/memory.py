@@ -7,10 +7,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from irscope.errors import UserError
 from irscope.util.progress import progress
 
 if TYPE_CHECKING:
     from irscope.passes.report import HloReport
+
+
+def check_memory_flags(args: argparse.Namespace) -> None:
+    """Refuse a plot format or dump folder that cannot work, before anything is compiled or printed."""
+    if args.memory_plot and Path(args.memory_plot).suffix.lower() not in (".png", ".svg"):
+        raise UserError(f"--memory-plot {args.memory_plot}: give a .png or .svg file name")
+    if args.xla_dump and not Path(args.xla_dump).is_dir():
+        raise UserError(f"--xla-dump {args.xla_dump}: no such folder (give the folder XLA_FLAGS=--xla_dump_to wrote)")
 
 
 def with_memory(args: argparse.Namespace, report: HloReport) -> HloReport:
@@ -30,5 +39,6 @@ def with_memory(args: argparse.Namespace, report: HloReport) -> HloReport:
                                   peak_bytes=xla.peak_bytes)
     if memory.peak_index is None:
         progress(f"{report.module.source or report.module.name}: the peak of live bytes needs a schedule "
-                 "(an optimized module, is_scheduled=true); reporting arguments and outputs only")
+                 "(an optimized module, is_scheduled=true); reporting arguments and outputs only"
+                 + (", no --memory-plot" if args.memory_plot else ""))
     return replace(report, memory=memory)
