@@ -223,3 +223,11 @@ def test_cli_bad_plot_name_fails_before_the_table():
     run = _cli(str(DATA / "mlp.hlo"), "--memory-plot", "peak.gif")
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.count("\n") == 1 and ".png or .svg" in run.stderr
+
+
+def test_checkpoint_lowers_the_peak_as_xla_says():
+    """jax.checkpoint recomputes activations in the backward pass: XLA's live-range peak drops, and so
+    does irscope's (each equal to XLA's, see test_peak_equals_xla_live_range)."""
+    plain, remat = (analyze_memory(_module(n)) for n in ("train", "train_remat"))
+    assert remat.peak_bytes < plain.peak_bytes
+    assert (remat.argument_bytes, remat.output_bytes) == (plain.argument_bytes, plain.output_bytes)

@@ -114,7 +114,7 @@ elif name == "dus_loop":
 elif name == "donate":
     c = jax.jit(donate, donate_argnums=0).lower(z(256, 256), z(256, 256)).compile()
 elif name in ("train", "train_remat"):
-    c = jax.jit(lambda p, x: train(p, x, name == "train_remat")).lower(layers, z(32, 64)).compile()
+    c = jax.jit(lambda p, x: train(p, x, name == "train_remat")).lower(layers, z(512, 64)).compile()
 elif name == "pallas":
     c = jax.jit(pallas_add).lower(z(64, 128), z(64, 128)).compile()
 elif name == "sharded":
