@@ -94,6 +94,26 @@ def pallas_add(x, y):
                           out_specs=pl.BlockSpec((16, 128), lambda i: (i, 0)), interpret=True)(x, y)
 
 
+def scan_layers(ws, x):
+    def layer(h, w):
+        h = jnp.tanh(h @ w)
+        return h, h.sum()
+    return lax.scan(layer, x, ws)
+
+
+def nested(x):
+    inner = lambda j, c: jnp.sin(c) + j
+    return lax.fori_loop(0, 3, lambda i, c: lax.fori_loop(0, 4, inner, c * 0.5), x)
+
+
+def multi_out(x):
+    return x.sum(axis=0), x.max(axis=0), jnp.exp(x)
+
+
+def sort_topk(x):
+    return jnp.sort(x, axis=-1), lax.top_k(x, 4)[0]
+
+
 def sharded(x, w):
     return jnp.tanh(x @ w).sum(axis=0)
 
@@ -117,6 +137,14 @@ elif name in ("train", "train_remat"):
     c = jax.jit(lambda p, x: train(p, x, name == "train_remat")).lower(layers, z(512, 64)).compile()
 elif name == "pallas":
     c = jax.jit(pallas_add).lower(z(64, 128), z(64, 128)).compile()
+elif name == "scan_layers":
+    c = jax.jit(scan_layers).lower(z(4, 128, 128), z(64, 128)).compile()
+elif name == "nested":
+    c = jax.jit(nested).lower(z(256, 64)).compile()
+elif name == "multi_out":
+    c = jax.jit(multi_out).lower(z(512, 128)).compile()
+elif name == "sort_topk":
+    c = jax.jit(sort_topk).lower(z(64, 256)).compile()
 elif name == "sharded":
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
     mesh = Mesh(jax.devices()[:8], ("d",))
@@ -129,7 +157,8 @@ print(json.dumps({"argument_bytes": m.argument_size_in_bytes, "output_bytes": m.
                   "module": c.as_text().split(",", 1)[0].split()[1]}))
 '''
 
-PROGRAMS = ("mlp", "fori", "cond", "scatter", "dus_loop", "donate", "train", "train_remat", "pallas", "sharded")
+PROGRAMS = ("mlp", "fori", "cond", "scatter", "dus_loop", "donate", "train", "train_remat", "pallas", "sharded",
+            "scan_layers", "nested", "multi_out", "sort_topk")
 
 
 def generate(name: str) -> None:
