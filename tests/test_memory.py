@@ -196,19 +196,19 @@ ENTRY %main (x: f32[64], u: f32[8], i: s32[]) -> f32[64] {
 
 
 def test_copy_start_done_bitcast_and_in_place_fusion_share_buffers():
-    """copy-start forwards its operand at {0} and defines the destination {1}, which copy-done and the
-    bitcast hand on (no new value); the fusion whose root is a dynamic-update-slice of its parameter 0
-    writes into that buffer (one buffer, so the two live ranges are made disjoint)."""
+    """copy-start (destination, source, context) forwards its operand at {1} and defines the destination
+    {0}, which copy-done and the bitcast hand on (no new value); the fusion whose root is a
+    dynamic-update-slice of its parameter 0 writes into that buffer (one buffer: disjoint live ranges)."""
     from jax._src.lib import xla_client
 
     xla_client.hlo.hlo_module_from_text(_ASYNC_COPY)  # XLA's own parser accepts the module
     model = _Model(parse_module(_ASYNC_COPY))
     model.run()
     names = sorted(v.name for v in model.values)
-    assert names == ["cs{1}", "cs{2}", "cs{}", "f{}", "i{}", "u{}", "x{}"]
+    assert names == ["cs{0}", "cs{2}", "cs{}", "f{}", "i{}", "u{}", "x{}"]
     by_name = {v.name: v for v in model.values}
-    assert model._find(by_name["cs{1}"].id) == model._find(by_name["f{}"].id)
-    assert by_name["cs{1}"].end == by_name["f{}"].start  # handed over at the fusion, not both alive after
+    assert model._find(by_name["cs{0}"].id) == model._find(by_name["f{}"].id)
+    assert by_name["cs{0}"].end == by_name["f{}"].start  # handed over at the fusion, not both alive after
 
 
 def test_inspect_hlo_memory_in_the_notebook_report():

@@ -59,18 +59,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
+from irscope.ir.opcodes import ELEMENTWISE_FLOP, TRANSCENDENTAL
 from irscope.ir.source import instruction_location
 
 Index = tuple[int, ...]
 
 # Instructions whose result at every index is their operand's value: no new value.
 _FORWARD = frozenset({"bitcast", "opt-barrier", "domain", "add-dependency"})
-# The second half of an asynchronous pair: its result is the value the first half made.
-_DONE_FORWARDS_START_1 = frozenset({"copy-done", "async-done"})
-_DONE_FORWARDS_OPERAND = frozenset({
-    "all-reduce-done", "all-gather-done", "collective-permute-done", "send-done", "recv-done",
-})
-_STARTS_FORWARD_OPERAND_0 = frozenset({"copy-start", "async-start"})
+# The second half of an asynchronous pair hands on the value its first half made, at this index of
+# the start's tuple (a copy-start is (destination, source, context); the others (operands, result, ...)).
+_DONE_FORWARDS_START = {"copy-done": 0, "async-done": 1, "all-gather-done": 1, "collective-permute-done": 1}
+# An all-reduce-start's result is the reduced buffer itself; its -done hands it on.
+_DONE_FORWARDS_OPERAND = frozenset({"all-reduce-done"})
+# The first halves: where in their tuple they hold their operands' buffers (forwarded, not new values).
+_START_OPERANDS_AT = {"copy-start": 1, "async-start": 0, "all-gather-start": 0, "collective-permute-start": 0}
 # In-place ops: result {} shares operand 0's buffer (HloDataflowAnalysis::GetInPlaceInputOutputPairs).
 _IN_PLACE = frozenset({"dynamic-update-slice", "scatter"})
 
@@ -302,8 +304,6 @@ class _Model:
         element-wise kernel (a kLoop fusion, an element-wise op) writing over its operand 0 when that has
         the same size and dies there (BufferAssigner's CanShareOperandBufferWithUser, simplified: on the
         CPU dumps XLA shared operand 0 and not a later one)."""
-        from irscope.ir.opcodes import ELEMENTWISE_FLOP, TRANSCENDENTAL
-
         elementwise = ELEMENTWISE_FLOP | TRANSCENDENTAL
         readonly = {id(p) for p in self.module.entry.parameters}
         pairs = []
@@ -313,9 +313,9 @@ class _Model:
             result = self.sets.get(id(inst), {}).get(())
             if result is None or result.instruction is not inst:
                 continue
-            comp = self.module.computations[comp_name]
             if not inst.operands:
                 continue
+            comp = self.module.computations[comp_name]
             operand = self.sets.get(id(comp.by_name[inst.operands[0]]), {}).get(())
             if (operand is not None and operand.size == result.size and operand.end == result.start
                     and operand.instruction.opcode != "constant" and id(operand.instruction) not in readonly):
@@ -396,50 +396,42 @@ class _Model:
                 callee = computations[inst.called[0]]
                 self._dataflow(callee, [sets[id(o)] for o in operands])
                 sets[id(inst)] = sets[id(callee.root)]
-            elif op in _STARTS_FORWARD_OPERAND_0 and inst.shape.is_tuple:
+            elif op in _START_OPERANDS_AT and inst.shape.is_tuple:
                 sets[id(inst)] = self._start(inst, name, operands)
-            elif op == "async-update" and operands:
+            elif (op == "async-update" or op in _DONE_FORWARDS_OPERAND) and operands:
                 sets[id(inst)] = sets[id(operands[0])]
-            elif op in _DONE_FORWARDS_START_1 and operands:
-                src = sets[id(operands[0])]
-                sets[id(inst)] = {index[1:]: v for index, v in src.items() if index and index[0] == 1}
+            elif op in _DONE_FORWARDS_START and operands and sets[id(operands[0])].keys() != {()}:
+                src, at = sets[id(operands[0])], _DONE_FORWARDS_START[op]
+                sets[id(inst)] = {index[1:]: v for index, v in src.items() if index and index[0] == at}
                 if op == "async-done":
                     start = _async_start_of(comp, inst)
                     if start is not None:
                         for callee in start.called:
                             self.async_done[callee] = inst
-            elif op in _DONE_FORWARDS_OPERAND and operands:
-                sets[id(inst)] = self._done_forward(inst, name, sets[id(operands[0])])
             else:
                 out = self._define_all(inst, name)
                 sets[id(inst)] = out
                 self._in_place(inst, operands, out)
 
     def _start(self, inst: Instruction, comp: str, operands: list[Instruction]) -> dict[Index, _Value]:
-        """`copy-start` and `async-start`: {0} holds the operands (forwarded), {1} the destination, the rest
-        is context. An async computation's parameters are the operands, and its root is the destination."""
+        """The first half of an asynchronous pair: at `_START_OPERANDS_AT` it holds its operands (a tuple of
+        them for an async-start or several operands), forwarded; the rest (the destination, the context)
+        it defines. An async computation's parameters are the operands, and its root is the result {1}."""
         forwarded: dict[Index, _Value] = {}
+        at = _START_OPERANDS_AT[inst.opcode]
+        several = inst.opcode == "async-start" or len(operands) > 1
+        for k, operand in enumerate(operands):
+            prefix = (at, k) if several else (at,)
+            forwarded.update(((*prefix, *index), v) for index, v in self.sets[id(operand)].items())
         if inst.opcode == "async-start":
-            for k, operand in enumerate(operands):
-                forwarded.update(((0, k, *index), v) for index, v in self.sets[id(operand)].items())
             callee = self.module.computations.get(inst.called[0]) if inst.called else None
             if callee is not None:
                 self._dataflow(callee, [self.sets[id(o)] for o in operands])
                 forwarded.update(((1, *index), v) for index, v in self.sets[id(callee.root)].items())
-        elif operands:
-            forwarded.update(((0, *index), v) for index, v in self.sets[id(operands[0])].items())
         out = {}
         for index in _indices(inst.shape):
             out[index] = forwarded[index] if index in forwarded else self._new(inst, comp, index)
         return out
-
-    def _done_forward(self, inst: Instruction, comp: str, src: dict[Index, _Value]) -> dict[Index, _Value]:
-        # An all-reduce-start's result is its output buffer ({} when an array); the -done hands it on.
-        if inst.opcode in ("send-done", "recv-done") or not src:
-            return self._define_all(inst, comp)
-        if () in src and len(src) == 1:
-            return {(): src[()]}
-        return {index: v for index, v in src.items() if index}
 
     def _while(self, inst: Instruction, comp: str, init: dict[Index, _Value]) -> dict[Index, _Value]:
         """Phi values where the body changes the carried value; the init's value elsewhere."""
@@ -581,7 +573,7 @@ class _Model:
             if (id(inst) in readonly_params and v.computation == entry_name
                     and (inst.parameter_number, v.index) not in self.donated):
                 end = end_of_schedule
-            v.start, v.end = v.start, max(end, v.start)
+            v.end = max(end, v.start)
 
     def _normalize(self) -> None:
         """Make the values of one buffer disjoint (HloLiveRange::NormalizeAliasedBuffers)."""
