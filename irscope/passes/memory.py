@@ -258,7 +258,8 @@ class _Model:
 
     def temp_peak(self) -> int:
         """The most bytes live at once in buffers that hold no argument, output or constant, less the
-        output buffers not yet written then: an estimate of XLA's temp allocation, whose heap simulator
+        output buffers not yet written then, in the device's main memory (not `S(1)`): an estimate of
+        XLA's temp allocation, whose heap simulator
         also packs (imperfectly), aligns, and shares buffers by rules modelled here only in part."""
         entry = self.module.entry
         io = [v for p in entry.parameters for v in self.sets.get(id(p), {}).values()]
@@ -274,7 +275,7 @@ class _Model:
         n = len(self.sequence)
         delta = [0] * (n + 2)
         for v in self.values:
-            if v.instruction.opcode != "constant" and groups[v.id] not in io_buffers:
+            if v.instruction.opcode != "constant" and groups[v.id] not in io_buffers and not _other_space(v.shape):
                 end = ends.get(v.id, v.end)
                 if end >= v.start:
                     delta[v.start] += v.size
@@ -661,6 +662,15 @@ def _shape_bytes(shape: Shape) -> int:
     if not shape.is_tuple:
         return _bytes(shape)
     return shape.byte_size + sum(_shape_bytes(s) for s in shape.tuple_shapes)
+
+
+_SPACE = re.compile(r"S\((\d+)\)")
+
+
+def _other_space(shape: Shape) -> bool:
+    """Whether an array lives outside the device's main memory (`S(1)`: TPU's VMEM, a host space)."""
+    m = _SPACE.search(shape.layout_extra) if "S(" in shape.layout_extra else None
+    return m is not None and m.group(1) != "0"
 
 
 _TILE = re.compile(r"T\(([\d,]+)\)")
