@@ -26,29 +26,42 @@ from irscope.passes.report import HloReport, analyze
 
 def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str | None = None,
                 backend: str | None = None, target: str | None = None,
-                mesh: Mapping[str, int] | None = None) -> HloReport:
+                mesh: Mapping[str, int] | None = None, memory: bool = False) -> HloReport:
     """Lower `fn` at `args` (arrays, `ShapeDtypeStruct`s or a spec string), compile it with XLA and
     report on the optimized module, placed on chip `hw`'s roofline.
 
     `target` (`"h100"`, `"tpu-v5e:2x2"`, ...) compiles with that chip's own XLA, without the device
     (`irscope.frontends.targets`); `mesh` lays PartitionSpec-sharded arguments over its chips. `hw`
-    defaults to the target's chip, else `cpu`."""
+    defaults to the target's chip, else `cpu`. `memory=True` adds the memory analysis (`report.memory`:
+    arguments, outputs, temps, the peak and what is live there)."""
     if target is not None:
-        return _inspect_for_target(fn, args, target, hw=hw, mesh=mesh)
+        return _with_memory(_inspect_for_target(fn, args, target, hw=hw, mesh=mesh), memory)
     hw = hw or "cpu"
     from irscope.frontends.jax_lower import lower
 
     lowered = lower(fn, args, backend=backend)
     module = parse_module(lowered.optimized, f"<{lowered.name} optimized>")
-    return analyze(module, get_chip(hw), xla_cost=dict(lowered.cost),
-                   extra={"backend": lowered.backend, "compile_s": round(lowered.compiled.seconds, 3)})
+    return _with_memory(analyze(module, get_chip(hw), xla_cost=dict(lowered.cost),
+                                extra={"backend": lowered.backend, "compile_s": round(lowered.compiled.seconds, 3)}),
+                        memory)
 
 
-def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu") -> HloReport:
+def _with_memory(report: HloReport, memory: bool) -> HloReport:
+    if not memory:
+        return report
+    from dataclasses import replace
+
+    from irscope.passes.memory import analyze_memory
+
+    return replace(report, memory=analyze_memory(report.module))
+
+
+def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu", memory: bool = False) -> HloReport:
     """Report on HLO text: a string holding a module, a path to a dump, or an already parsed Module.
 
     A string is HLO text when it looks like it (several lines, or it starts with `HloModule`, or it
     holds a `{`); otherwise it is a path, and a missing one raises `FileNotFoundError` ("no such file").
+    `memory=True` adds `report.memory` (`irscope.passes.memory`).
     """
     if isinstance(text_or_path, Module):
         module = text_or_path
@@ -61,13 +74,14 @@ def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu
 
             compiled = stablehlo.compile_mlir(stablehlo.read_mlir(path))
             module = parse_module(compiled.optimized, str(path))
-            return analyze(module, get_chip(hw), stage=compiled.stage, xla_cost=dict(compiled.cost) or None)
+            return _with_memory(analyze(module, get_chip(hw), stage=compiled.stage,
+                                        xla_cost=dict(compiled.cost) or None), memory)
         module = parse_module(_read_dump(path), str(path))
     else:
         module = parse_module(text_or_path)
     optimized = module.attrs.get("is_scheduled") == "true" or any(
         i.opcode == "fusion" for i in module.entry.instructions)
-    return analyze(module, get_chip(hw), stage="optimized" if optimized else "hlo")
+    return _with_memory(analyze(module, get_chip(hw), stage="optimized" if optimized else "hlo"), memory)
 
 
 def _inspect_for_target(fn: Callable[..., Any], args: Sequence[Any] | str, target: str, *, hw: str | None,

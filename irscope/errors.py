@@ -108,6 +108,10 @@ class TargetCompileError(TargetError):
     """The target's compiler rejected the program; the message is XLA's first line."""
 
 
+class XlaDumpError(IrscopeError, ValueError):
+    """An XLA dump directory without the files asked for (buffer assignment, live ranges); one line."""
+
+
 class ModelFileError(IrscopeError):
     """A model file that cannot be loaded or used; the message is one line naming the file (and line)."""
 

@@ -24,7 +24,8 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-OUTPUT_FLAGS = {"json": "--json", "svg": "--svg", "html": "--html", "pass_html": "--pass-html"}
+OUTPUT_FLAGS = {"json": "--json", "svg": "--svg", "html": "--html", "pass_html": "--pass-html",
+                "memory_plot": "--memory-plot"}
 """The options that name a file to write (by argparse dest), checked before any work starts."""
 
 

@@ -52,6 +52,8 @@ examples:
   python -m inspect.hlo examples/mlp.py --measure --repeats 20
   python -m inspect.hlo examples/mlp.py --target h100          (XLA:GPU's kernels, compiled without a GPU)
   python -m inspect.hlo examples/sharded_mlp.py --target tpu-v5e:2x2 --mesh data=2,model=2
+  python -m inspect.hlo examples/transformer.py --memory --memory-plot mem.png   (the peak, what holds it)
+  python -m inspect.hlo DUMP/module_0008.jit_mlp.cpu_after_optimizations.txt --memory --xla-dump DUMP
   python -m inspect.hlo examples/mlp.py --passes --hw h100          (XLA's pipeline, pass by pass)
   python -m inspect.hlo examples/mlp.py --pass fusion --pass-html fusion.html
   python -m inspect.hlo examples/mlp.py --pass algsimp:1       (NAME:N: the Nth run of NAME that changed the module)
@@ -92,6 +94,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     out.add_argument("--top", type=_count, default=60, metavar="N",
                      help="rows of the table (default 60; 0 for all); a footer says what the rest weigh")
     out.add_argument("--max-rows", dest="top", type=_count, help=argparse.SUPPRESS)  # the old name of --top
+    mem = parser.add_argument_group("memory (irscope.passes.memory)")
+    mem.add_argument("--memory", action="store_true",
+                     help="argument, output, alias and temp bytes, the peak of live bytes over the schedule "
+                          "and the buffers alive there (JSON key \"memory\")")
+    mem.add_argument("--memory-plot", metavar="PATH", help="draw live bytes over the schedule (.png or .svg)")
+    mem.add_argument("--xla-dump", metavar="DIR",
+                     help="an XLA_FLAGS=--xla_dump_to folder: take the exact temp size from XLA's buffer "
+                          "assignment and show XLA's live-range peak beside irscope's")
     run_group = parser.add_argument_group("measuring (model.py targets)")
     run_group.add_argument("--measure", action="store_true",
                            help="run the program on seeded random inputs, JIT-compiled and eagerly, and "
@@ -135,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
     chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
     _check_measure_flags(args, path)
     target_args.check_measure(args, compile_target)
+    from irscope.cli.memory import check_memory_flags
+
+    check_memory_flags(args)
     from irscope.cli.passes import run_target, wants_passes
 
     if wants_passes(args):
@@ -296,6 +309,10 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
         raise UserError(f"{program.source}: {e}") from None
     if args.measure:
         report = _measure(args, program, report)
+    if args.memory or args.memory_plot or args.xla_dump:
+        from irscope.cli.memory import with_memory
+
+        report = with_memory(args, report)
     if args.json != "-":
         from irscope.render.table import report_table
 
@@ -308,12 +325,21 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
         print(report_table(report, max_rows=args.top or None, sort=args.sort))
         for line in footer_lines(report):
             print(line)
+        if report.memory is not None:
+            from irscope.render.memory_plot import memory_text
+
+            print("\n" + memory_text(report.memory))
     if args.json:
         write_atomic(args.json, json.dumps(report_json(report), indent=1) + "\n")
         if args.json != "-":
             progress(f"wrote {args.json}")
     if args.svg:
         _write_svg(args, report)
+    if args.memory_plot and report.memory is not None and report.memory.peak_index is not None:
+        from irscope.render.memory_plot import write_memory_plot
+
+        write_memory_plot(report.memory, args.memory_plot)
+        progress(f"wrote {args.memory_plot}")
 
 
 def _looks_optimized(module) -> bool:

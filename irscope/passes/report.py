@@ -41,6 +41,7 @@ from irscope.util.display import show
 if TYPE_CHECKING:
     from irscope.measure.timing import Measurement
     from irscope.measure.trace import KernelTimes
+    from irscope.passes.memory import MemoryAnalysis
 
 SCHEMA = "irscope.hlo-report/1"
 
@@ -153,6 +154,8 @@ class HloReport:
     """Runtime of the whole program and the trace match (`with_measurement`); None when not measured.
     Keys: `jit_s`, `eager_s` (medians), `repeats`, `speedup`, achieved rates and fractions of the
     chip's peaks, and `trace` (kernels matched, unmatched events)."""
+    memory: MemoryAnalysis | None = None
+    """Arguments, outputs, temps and the peak of live bytes (`irscope.passes.memory`); None unless asked."""
 
     @property
     def totals(self) -> Cost:
@@ -233,6 +236,7 @@ class HloReport:
                 **({"measured": "measured"} if self.measured is not None else {}),
             },
             **({"extra": dict(self.extra)} if self.extra else {}),
+            **({"memory": self.memory.to_json()} if self.memory is not None else {}),
         }
         from irscope.passes.compiler_estimate import with_target
 
