@@ -100,6 +100,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from irscope.cli.passes import add_arguments as add_pass_arguments
 
     add_pass_arguments(parser)  # --passes, --pass NAME|N, --all-dumps, --pass-html PATH
+    from irscope.cli.viewer import add_arguments as add_viewer_arguments
+
+    add_viewer_arguments(parser)  # --model-explorer, --model-explorer-out DIR, --overlays, --port, --html PATH
     parser.set_defaults(func=run)
     return parser
 
@@ -124,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
     if args.computation and not args.svg:
         raise UserError(f"--computation {args.computation} picks the computation --svg draws: give --svg PATH too")
     chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
+    from irscope.cli.viewer import wanted as wants_viewer
+
+    wants_viewer(args)  # checks its flags early too
     _check_measure_flags(args, path)
     from irscope.cli.passes import run_target, wants_passes
 
@@ -137,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         programs = _from_hlo_text(args)
     if programs is None:  # --list or --stage printed what was asked
         return 0
-    if len(programs) > 1 and (args.json or args.svg):
+    if len(programs) > 1 and (args.json or args.svg or wants_viewer(args)):
         raise UserError(f"{args.target} holds {len(programs)} programs; --json/--svg need one "
                         f"(pick it with --fn NAME, or --module N for an HLO file)")
     for k, program in enumerate(programs):
@@ -289,6 +295,10 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
             progress(f"wrote {args.json}")
     if args.svg:
         _write_svg(args, report)
+    from irscope.cli.viewer import show_hlo, wanted
+
+    if wanted(args):
+        show_hlo(args, report)
 
 
 def _looks_optimized(module) -> bool:
