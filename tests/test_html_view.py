@@ -110,3 +110,24 @@ def test_the_12_layer_training_step_loads_and_search_finds_a_kernel(tmp_path):
     assert int(found["drawn"]) <= 100 and int(found["drawn-after-search"]) <= 100
     print(f"\n12-layer step: {len(kernels)} kernels; load {found['load-ms']} ms (layout {found['layout-ms']} ms), "
           f"search {found['search-ms']} ms (layout {found['search-layout-ms']} ms)")
+
+
+def _cli(command: str, *args: str) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", f"inspect.{command}", *args], capture_output=True, text=True,
+                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+
+
+def test_cli_writes_the_page_and_refuses_misplaced_flags(tmp_path):
+    out = tmp_path / "g.html"
+    ok = _cli("hlo", str(DATA / "gelu_tanh.hlo"), "--html", str(out))
+    assert ok.returncode == 0, ok.stderr
+    assert "ynn_fusion.2" in out.read_text() and f"wrote {out}" in ok.stderr
+    tfl = _cli("tflite", str(DATA / "tflite" / "hello_world_int8.tflite"), "--html", str(tmp_path / "t.html"))
+    assert tfl.returncode == 0, tfl.stderr
+    assert "FULLY_CONNECTED" in (tmp_path / "t.html").read_text()
+    bad = _cli("hlo", str(DATA / "gelu_tanh.hlo"), "--html", str(tmp_path / "no" / "g.html"))
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "no such folder" in bad.stderr
+    lone = _cli("hlo", str(DATA / "gelu_tanh.hlo"), "--overlays", "bytes")
+    assert lone.returncode == 2 and "go with --model-explorer" in lone.stderr
