@@ -36,7 +36,7 @@ from typing import Any
 
 import networkx as nx
 
-from irscope.errors import IrscopeError, UserError
+from irscope.errors import RenderError, UserError
 from irscope.render.table import human_bytes, human_count, human_time, short_source
 
 INSTALL_HINT = "Model Explorer is not installed: pip install 'irscope[viewer]' (ai-edge-model-explorer)"
@@ -54,15 +54,11 @@ OVERLAYS: tuple[str, ...] = ("bytes", "time", "intensity", "bound", "measured", 
 """Every overlay name; a graph offers those its nodes have numbers for."""
 
 
-class ModelExplorerUnavailable(IrscopeError, ImportError):
-    """`ai-edge-model-explorer` is not installed."""
-
-
 def _me() -> tuple[Any, Any]:
     try:
         from model_explorer import graph_builder, node_data_builder
     except ImportError:
-        raise ModelExplorerUnavailable(INSTALL_HINT) from None
+        raise RenderError(INSTALL_HINT) from None  # the CLI prints it as one line
     return graph_builder, node_data_builder
 
 
