@@ -116,6 +116,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from irscope.cli import target_args
 
     target_args.add_arguments(parser)  # --target NAME[:TOPOLOGY], --mesh AXIS=N,...
+    from irscope.cli.viewer import add_arguments as add_viewer_arguments
+
+    add_viewer_arguments(parser)  # --model-explorer, --model-explorer-out DIR, --overlays, --port, --html PATH
     parser.set_defaults(func=run)
     return parser
 
@@ -143,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
 
     compile_target = target_args.resolve(args)  # --target/--mesh; sets the default --hw
     chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
+    from irscope.cli.viewer import wanted as wants_viewer
+
+    wants_viewer(args)  # checks its flags early too
     _check_measure_flags(args, path)
     target_args.check_measure(args, compile_target)
     from irscope.cli.memory import check_memory_flags
@@ -165,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     target_args.tag(programs, compile_target, target.kind)
     if programs is None:  # --list or --stage printed what was asked
         return 0
-    if len(programs) > 1 and (args.json or args.svg):
+    if len(programs) > 1 and (args.json or args.svg or wants_viewer(args)):
         raise UserError(f"{args.target} holds {len(programs)} programs; --json/--svg need one "
                         f"(pick it with --fn NAME, or --module N for an HLO file)")
     for k, program in enumerate(programs):
@@ -340,6 +346,10 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
 
         write_memory_plot(report.memory, args.memory_plot)
         progress(f"wrote {args.memory_plot}")
+    from irscope.cli.viewer import show_hlo, wanted
+
+    if wanted(args):
+        show_hlo(args, report)
 
 
 def _looks_optimized(module) -> bool:

@@ -77,6 +77,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     out.add_argument("--subgraph", type=int, default=0, metavar="N", help="which subgraph the table and SVG show")
     out.add_argument("--hw", metavar="CHIP", help="also place ops on a chip's roofline (h100, a100, cpu, ...)")
     out.add_argument("--max-rows", type=int, default=60, metavar="N", help="rows of the table (default 60; 0 for all)")
+    from irscope.cli.viewer import add_arguments as add_viewer_arguments
+
+    add_viewer_arguments(parser)  # --model-explorer, --model-explorer-out DIR, --overlays, --port, --html PATH
     meas = parser.add_argument_group("measuring (LiteRT interpreter with XNNPACK)")
     meas.add_argument("--measure", action="store_true", help="time invoke(): warm-up, then the median of --repeats")
     meas.add_argument("--threads", type=int, default=1, metavar="N", help="interpreter threads (default 1)")
@@ -126,6 +129,10 @@ def run(args: argparse.Namespace) -> int:
             progress(f"wrote {args.json}")
     if args.svg:
         _write_svg(args, analysis)
+    from irscope.cli.viewer import show_tflite, wanted
+
+    if wanted(args):
+        show_tflite(args, analysis, path)
     return 0
 
 

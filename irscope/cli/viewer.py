@@ -1,0 +1,72 @@
+"""The big-graph flags `hlo` and `tflite` share: `--model-explorer`, `--model-explorer-out DIR`, `--html PATH`.
+
+The commands call `add_arguments` once and `show_hlo` / `show_tflite` after their report; the work is in
+`irscope.render.model_explorer` and `irscope.render.html_view`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from irscope.cli.common import UserError, progress, write_atomic
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    view = parser.add_argument_group("viewing big graphs (Model Explorer: pip install 'irscope[viewer]')")
+    view.add_argument("--model-explorer", action="store_true",
+                      help="start Google's Model Explorer on localhost with the kernel graphs and overlays loaded "
+                           "(runs until Ctrl-C)")
+    view.add_argument("--model-explorer-out", metavar="DIR",
+                      help="write the Model Explorer graph JSON and one node-data JSON per overlay into DIR")
+    view.add_argument("--overlays", metavar="LIST",
+                      help="node-data overlays, comma-separated: bytes, time (t@peak), intensity, bound, measured, "
+                           "precision (default: all the program has)")
+    view.add_argument("--port", type=int, metavar="N", help="the viewer's port (default: a free one)")
+    view.add_argument("--no-open", action="store_true", help="print the viewer's URL, do not open a browser")
+    view.add_argument("--html", metavar="PATH",
+                      help="write one self-contained, offline HTML page of the kernel graph (pan, zoom, search, "
+                           "collapse scopes, click a kernel for its figures)")
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    if (args.overlays or args.port is not None or args.no_open) and not (args.model_explorer or args.model_explorer_out):
+        raise UserError("--overlays, --port and --no-open go with --model-explorer or --model-explorer-out")
+    return bool(args.model_explorer or args.model_explorer_out or args.html)
+
+
+def _show(args: argparse.Namespace, model_fn: Any, html_fn: Any) -> None:
+    if args.html:
+        page = html_fn()
+        write_atomic(args.html, page)
+        progress(f"wrote {args.html} ({os.path.getsize(args.html):,} bytes)" if args.html != "-" else "")
+    if not (args.model_explorer or args.model_explorer_out):
+        return
+    from irscope.render import model_explorer as me
+
+    model = model_fn()
+    names = me.choose_overlays(model, args.overlays)
+    if args.model_explorer_out:
+        paths = me.write_dir(model, args.model_explorer_out, names)
+        progress(f"wrote {', '.join(str(p) for p in paths)}")
+        progress(f"open with: model-explorer {paths[0]}"
+                 + (f" --node_data_paths={','.join(str(p) for p in paths[1:])}" if paths[1:] else ""))
+    if args.model_explorer:
+        me.serve([model], [names], port=args.port, open_browser=not args.no_open)
+
+
+def show_hlo(args: argparse.Namespace, report: Any) -> None:
+    from irscope.render import html_view, model_explorer
+
+    _show(args, lambda: model_explorer.hlo_model(report), lambda: html_view.hlo_page(report))
+
+
+def show_tflite(args: argparse.Namespace, analysis: Any, path: str) -> None:
+    from pathlib import Path
+
+    from irscope.render import html_view, model_explorer
+
+    label = Path(path).stem
+    _show(args, lambda: model_explorer.tflite_model(analysis, label),
+          lambda: html_view.tflite_page(analysis, label, args.subgraph))
