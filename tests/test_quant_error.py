@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tflite_models import converted, work_dir
+from tflite_models import REPO, converted, work_dir
 
 from irscope.cli.main import main
 from irscope.errors import CalibrationError, ModelLoadError, ModelMismatchError
@@ -299,3 +299,39 @@ def test_library_errors_are_irscope_errors(models: dict[str, Path]) -> None:
         load_interpreter(_erfinv_model())
     with pytest.raises(ModelMismatchError):
         compare_layers(models["cnn.fp32"], models["seq.fp32"])
+
+
+# --- the fix: --keep-float ---------------------------------------------------------------------------------
+
+def test_keep_float_leaves_the_worst_layers_in_float(tmp_path: Path) -> None:
+    from irscope.frontends.tflite_convert import load_source
+    from irscope.studies.quantization import keep_float, keep_float_text
+
+    source = load_source(REPO / "examples" / "keras_cnn.py")
+    result = keep_float(source, 2, tmp_path / "kept.tflite", samples=2, rounds=1)
+    kept = {k["tensor"] for k in result["kept"]}
+    assert len(kept) == 2 and (tmp_path / "kept.tflite").exists()
+    # the kept ops compute in float in the new model, between a DEQUANTIZE and a QUANTIZE ...
+    after = result["layers_kept"]
+    by_float_name = {after.float_names.get(x.match.float): x for x in after.matched if x.match.via == "name"}
+    assert all(by_float_name[name].dtype == "float32" for name in kept), after.to_text()
+    assert sum(x.opcode == "DEQUANTIZE" for x in after.layers) >= 2
+    # ... which costs bytes (float weights), and every other layer stays int8
+    fp32, int8, mixed = result["rows"]
+    assert fp32["size_bytes"] > mixed["size_bytes"] > int8["size_bytes"]
+    assert all(r["latency_s"] > 0 for r in result["rows"])
+    assert "kept float" in keep_float_text(result) and "x fp32" in keep_float_text(result)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["{cnn}", "--keep-float", "2"], "--keep-float re-converts the model: give its source with --convert"),
+    (["--convert", "{src}", "--mode", "fp16", "-o", "{tmp}/x.tflite", "--keep-float", "2"],
+     "--keep-float works on int8 models, not --mode fp16"),
+    (["--convert", "{src}", "-o", "{tmp}/x.tflite", "--keep-float", "0"], "--keep-float must be >= 1"),
+])
+def test_keep_float_errors_are_one_line(capsys, models: dict[str, Path], tmp_path: Path, argv: list[str],
+                                        message: str) -> None:
+    fill = {"cnn": str(models["cnn.int8"]), "src": str(REPO / "examples" / "keras_cnn.py"), "tmp": str(tmp_path)}
+    rc, out, err = _run(capsys, *(a.format(**fill) for a in argv))
+    assert rc == 2 and out == ""
+    assert message in _one_error_line(err)

@@ -107,12 +107,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     lay.add_argument("--samples", type=int, default=4, metavar="N",
                      help="random input samples when no --calibration FILE is given (default 4)")
     lay.add_argument("--seed", type=int, default=0, metavar="N", help="the random samples' seed (default 0)")
+    lay.add_argument("--keep-float", type=int, metavar="N",
+                     help="with --convert SOURCE: convert to fp32 and int8, find the N layers that lose most, convert "
+                          "again with them left in float (TensorFlow's selective quantization) into -o, and report "
+                          "size, latency and error of the three side by side")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     _check_numbers(args)
+    if args.keep_float is not None:
+        return _run_keep_float(args)
     if args.layers or args.layers_plot:
         return _run_layers(args)
     chip = _chip(args.hw) if args.hw else None
@@ -167,7 +173,7 @@ def _finite(value: Any) -> Any:
 def _check_numbers(args: argparse.Namespace) -> None:
     for flag, value, low in (("--threads", args.threads, 1), ("--repeats", args.repeats, 1), ("--warmup", args.warmup, 0),
                              ("--calibration-samples", args.calibration_samples, 1), ("--max-rows", args.max_rows, 0),
-                             ("--samples", args.samples, 1)):
+                             ("--samples", args.samples, 1), ("--keep-float", 1 if args.keep_float is None else args.keep_float, 1)):
         if value < low:
             raise UserError(f"{flag} must be >= {low}, got {value}")
     if args.convert and not args.output:
@@ -295,6 +301,39 @@ def _run_layers(args: argparse.Namespace) -> int:
 
         write_atomic(args.layers_plot, sqnr_plot_bytes(result, plot_format or "png"))
         progress(f"wrote {args.layers_plot}")
+    return 0
+
+
+def _run_keep_float(args: argparse.Namespace) -> int:
+    """`--convert SOURCE --keep-float N -o OUT`: the fix tried for real (irscope.studies.quantization.keep_float)."""
+    from irscope.frontends import tflite_convert as tc
+    from irscope.studies.quantization import keep_float, keep_float_text
+
+    if not args.convert:
+        raise UserError("--keep-float re-converts the model: give its source with --convert SOURCE -o OUT.tflite")
+    if args.mode != "int8":
+        raise UserError(f"--keep-float works on int8 models, not --mode {args.mode}")
+    if args.compare or args.layers_plot:
+        raise UserError("--keep-float converts its own float and int8 models: leave out --compare/--layers-plot")
+    data = tc.load_calibration(args.calibration) if args.calibration else None
+    tc.source_kind(args.target)
+    progress(f"loading {args.target} (TensorFlow) ...")
+    source = tc.load_source(args.target, args.fn)
+    result = keep_float(source, args.keep_float, args.output, calibration=data,
+                        calibration_samples=args.calibration_samples, samples=args.samples, threads=args.threads,
+                        progress=progress)
+    if args.json != "-":
+        print(result["layers"].to_text(max_rows=args.max_rows or None))
+        print()
+        print(keep_float_text(result))
+    if args.json:
+        report = result["layers"].to_json()
+        report["keep_float"] = {"kept": result["kept"], "rows": result["rows"], "threads": result["threads"],
+                                "path": result["path"], "layers": result["layers_kept"].to_json()["layers"]}
+        write_atomic(args.json, json.dumps(_finite(report), indent=1, allow_nan=False) + "\n")
+        if args.json != "-":
+            progress(f"wrote {args.json}")
+    progress(f"wrote {args.output}")
     return 0
 
 
