@@ -35,8 +35,10 @@ def _lost(layer: Any) -> str:
 
 
 def short_name(name: str, width: int = 48) -> str:
-    """A tensor name cut to `width`: the last ';'-part (the op that produced it), its tail kept."""
-    part = name.split(";")[-1] if ";" in name else name
+    """A tensor name cut to `width`: the last ';'-part with a scope in it (the op that produced it; a
+    bare part like `1` is a converter's suffix), its tail kept."""
+    parts = [p for p in name.split(";") if p]
+    part = next((p for p in reversed(parts) if "/" in p), parts[-1] if parts else name)
     return part if len(part) <= width else "..." + part[-(width - 3):]
 
 
@@ -71,10 +73,8 @@ def layers_text(result: Any, *, max_rows: int | None = None, worst: int = 5) -> 
                      f"counterpart: {', '.join(result.unmatched_float_ops[:4])}"
                      + (" ..." if len(result.unmatched_float_ops) > 4 else ""))
     lines.append(growth_line(result))
-    top = result.worst(worst)
-    if top:
-        lines.append("worst        " + "; ".join(f"#{x.op} {x.opcode} {short_name(x.tensor, 32)} ({_lost(x)} dB)"
-                                               for x in top))
+    for k, x in enumerate(result.worst(worst)):
+        lines.append(f"{'worst' if k == 0 else '':<12} #{x.op} {x.opcode} loses {_lost(x)} dB: {short_name(x.tensor, 80)}")
     lines.append("             SQNR = 10 log10(sum f^2 / sum (q-f)^2); lost = worst input SQNR - output SQNR; "
                  f"! below {LOW_SQNR_DB:g} dB")
     return "\n".join(lines)

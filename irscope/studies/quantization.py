@@ -329,18 +329,18 @@ def keep_float(source: Any, n: int, out_path: str | Path, *, calibration: Any = 
         fp32.write_bytes(convert(source, "fp32"))
         base.write_bytes(convert_keep_float(source, [], representative_data=calibration,
                                             calibration_samples=calibration_samples))
-        say(f"per-layer error of int8 on {samples} random sample(s) ...")
+        say(f"per-layer error of int8 on {_plural(samples, 'random sample')} ...")
         layers = compare_layers(fp32, base, samples=samples, seed=KEEP_FLOAT_EVAL_SEED)
         worst = layers.worst(n)
         names = [layers.float_names[x.match.float] for x in worst if x.match.float is not None]
-        say(f"converting again with {len(names)} layer(s) kept in float ...")
+        say(f"converting again with {_plural(len(names), 'layer')} kept in float ...")
         write_atomic(out_path, convert_keep_float(source, names, representative_data=calibration,
                                                   calibration_samples=calibration_samples))
         kept_layers = compare_layers(fp32, out_path, samples=samples, seed=KEEP_FLOAT_EVAL_SEED)
         # the temporary files are gone when the caller reads the reports: name what they held
         layers = replace(layers, float_source="fp32 (converted)", quant_source="int8 (converted, nothing kept)")
         kept_layers = replace(kept_layers, float_source="fp32 (converted)")
-        say(f"timing the three models in turns ({threads} thread(s)) ...")
+        say(f"timing the three models in turns ({_plural(threads, 'thread')}) ...")
         runners = [Runner(p, threads=threads) for p in (fp32, base, out_path)]
         latency = measure_interleaved(runners, warmup=WARMUP, rounds=rounds, per_round=PER_ROUND)
         del runners
@@ -360,6 +360,12 @@ def keep_float(source: Any, n: int, out_path: str | Path, *, calibration: Any = 
             "kept": [{"op": x.op, "opcode": x.opcode, "tensor": layers.float_names[x.match.float],
                       "lost_db": x.lost_db} for x in worst if x.match.float is not None],
             "layers": layers, "layers_kept": kept_layers, "path": str(out_path)}
+
+
+def _plural(n: int, noun: str) -> str:
+    from irscope.render.table import plural
+
+    return plural(n, noun)
 
 
 def _output_error(result: Any) -> Any:
@@ -393,6 +399,6 @@ def keep_float_text(result: dict[str, Any]) -> str:
                      f"{human_time(r['latency_s']):>10} {r['latency_ratio']:>7.2f} {db(r['output_sqnr_db']):>9} dB "
                      f"{'-' if r['output_cosine'] is None else format(r['output_cosine'], '.5f'):>8} "
                      f"{db(r['median_layer_sqnr_db']):>15} dB")
-    lines.append(f"             latency: median of {ROUNDS * PER_ROUND} runs, {result['threads']} thread(s), XNNPACK, "
+    lines.append(f"             latency: median of {ROUNDS * PER_ROUND} runs, {_plural(result['threads'], 'thread')}, XNNPACK, "
                  "the three timed in turns; errors on the same random inputs against fp32")
     return "\n".join(lines)
