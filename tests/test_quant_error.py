@@ -113,6 +113,15 @@ def test_dynamic_error_starts_at_the_first_int8_weight_layer(models: dict[str, P
     assert r.to_json()["layers"][r.layers.index(starts[0])]["error_starts_here"] is True
 
 
+def test_fp16_weight_dequantize_ops_are_not_layers(models: dict[str, Path]) -> None:
+    r = compare_layers(models["cnn.fp32"], models["cnn.fp16"], samples=1)
+    assert r.weight_dequantize_ops == 8 and not r.unmatched  # 6 weight tensors and 2 bias vectors in float16
+    assert [x.opcode for x in r.layers].count("DEQUANTIZE") == 0 and len(r.layers) == 10
+    # float16 weights, float32 arithmetic: close to float, and not exact
+    assert all(60 < x.error.sqnr_db < math.inf for x in r.layers[1:]), r.to_text()
+    assert "8 weight DEQUANTIZE ops left out" in r.to_text()
+
+
 def test_fused_activation_names_in_another_order() -> None:
     """Captures with renamed tensors: the ';'-parts reordered, a fused activation's name missing, and a
     name that no rule can place (reported, with the reason)."""

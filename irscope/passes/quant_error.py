@@ -10,7 +10,9 @@ models run on the same samples, every intermediate tensor kept) and
    `name` (the same tensor name and shape); `fused-name` (the same set of ';'-joined TensorFlow op names,
    in another order or with a fused activation's name added or missing, and the same shape); `QUANTIZE` /
    `DEQUANTIZE` (a boundary op's output stands for the float tensor its input matched); `position` (the
-   k-th compute op of both models, when both run the same sequence of opcodes); `input` (graph input k);
+   k-th compute op of both models, when both run the same sequence of opcodes); `input` (graph input k).
+   A DEQUANTIZE of a constant (float16 or int8 weights expanded when the model is prepared) is not a
+   layer: it is left out and counted (`weight_dequantize_ops`);
 3. computes, over all samples, the dequantized tensor's error against the float one: max abs error, RMSE,
    SQNR = 10 log10(sum f^2 / sum (q - f)^2) in dB, and cosine similarity; and how the error grows: each
    layer's `lost_db`, its inputs' (worst) SQNR minus its output's SQNR -- what this layer adds to the error
@@ -154,6 +156,8 @@ class LayerErrors:
     """Float tensor index -> name, for the matched ones."""
     unmatched_float_ops: tuple[str, ...]
     """Float ops (`OPCODE tensor`) no quantized tensor was matched to: the quantized model lacks them."""
+    weight_dequantize_ops: int = 0
+    """DEQUANTIZE ops of constants (float16/int8 weights expanded at prepare time), left out of `layers`."""
 
     @property
     def matched(self) -> list[Layer]:
@@ -188,6 +192,7 @@ class LayerErrors:
             "layers": [x.to_json() for x in self.layers],
             "unmatched": [{"op": x.op, "tensor": x.tensor, "reason": x.match.reason} for x in self.unmatched],
             "unmatched_float_ops": list(self.unmatched_float_ops),
+            "weight_dequantize_ops": self.weight_dequantize_ops,
             "worst": [{"op": x.op, "tensor": x.tensor, "lost_db": _finite(x.lost_db)} for x in self.worst()],
             "final_sqnr_db": _finite(outputs[-1].error.sqnr_db) if outputs and outputs[-1].error else None,
         }
@@ -224,7 +229,11 @@ def layer_errors(float_capture: Any, quant_capture: Any, *, sample_source: str =
             errors[t] = TensorError.of([(f[m.float], q[t]) for f, q in zip(fc.values, qc.values, strict=True)])
     layers = [Layer(-1, "INPUT", qc.tensors[t].name, qc.tensors[t].dtype, matches[t], errors.get(t), None)
               for t in qc.inputs]
+    skipped = 0
     for op in qc.ops:
+        if weight_dequantize(op, qc):
+            skipped += 1
+            continue
         inherited = [errors[t].sqnr_db for t in op.inputs if t in errors]
         for t in op.outputs:
             if t < 0:
@@ -238,7 +247,7 @@ def layer_errors(float_capture: Any, quant_capture: Any, *, sample_source: str =
     missing = tuple(f"{op.opcode} {fc.tensors[op.outputs[0]].name}" for op in fc.ops
                     if op.outputs and op.outputs[0] >= 0 and op.outputs[0] not in used and op.opcode not in BOUNDARY)
     return LayerErrors(fc.source, qc.source, fc.size_bytes, qc.size_bytes, len(qc.values), sample_source,
-                       tuple(layers), {f: fc.tensors[f].name for f in used}, missing)
+                       tuple(layers), {f: fc.tensors[f].name for f in used}, missing, skipped)
 
 
 def _check_inputs(fc: Any, qc: Any) -> None:
@@ -269,8 +278,9 @@ def match_tensors(fc: Any, qc: Any) -> dict[int, Match]:
     out: dict[int, Match] = {}
     for k, t in enumerate(qc.inputs):
         out[t] = Match(t, fc.inputs[k], "input")
-    producer = {t: op for op in qc.ops for t in op.outputs}
     for op in qc.ops:
+        if weight_dequantize(op, qc):
+            continue
         for t in op.outputs:
             if t < 0 or t in out:
                 continue
@@ -289,9 +299,6 @@ def match_tensors(fc: Any, qc: Any) -> dict[int, Match]:
                 if src.float is not None and fc.tensors[src.float].shape == shape:
                     out[t] = Match(t, src.float, op.opcode)
                     continue
-                if op.inputs[0] not in producer and op.inputs[0] not in qc.inputs:
-                    out[t] = Match(t, None, "unmatched", f"{op.opcode} of a constant")
-                    continue
             if f is not None:
                 out[t] = Match(t, None, "unmatched", f"the float tensor of that name has shape "
                                                      f"{list(fc.tensors[f].shape)}, this one {list(shape)}")
@@ -299,6 +306,13 @@ def match_tensors(fc: Any, qc: Any) -> dict[int, Match]:
                 out[t] = Match(t, None, "unmatched", "no float tensor has this name")
     _match_by_position(fc, qc, out)
     return out
+
+
+def weight_dequantize(op: Any, capture: Any) -> bool:
+    """A DEQUANTIZE of a constant: float16/int8 weights expanded when the model is prepared, not a layer."""
+    produced = {t for o in capture.ops for t in o.outputs}
+    return (op.opcode == "DEQUANTIZE" and bool(op.inputs) and op.inputs[0] not in produced
+            and op.inputs[0] not in capture.inputs)
 
 
 def _fused_match(parts: frozenset[str], shape: tuple[int, ...], by_parts: Mapping[frozenset[str], list[int]],

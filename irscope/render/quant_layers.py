@@ -67,14 +67,17 @@ def layers_text(result: Any, *, max_rows: int | None = None, worst: int = 5) -> 
     lines.append("")
     matched, unmatched = result.matched, result.unmatched
     lines.append(f"matched      {len(matched)} of {plural(len(rows), 'tensor')}"
-                 + (f"; unmatched: {len(unmatched)} (reasons in the table)" if unmatched else ""))
+                 + (f"; unmatched: {len(unmatched)} (reasons in the table)" if unmatched else "")
+                 + (f"; {plural(result.weight_dequantize_ops, 'weight DEQUANTIZE op')} left out (not layers)"
+                    if result.weight_dequantize_ops else ""))
     if result.unmatched_float_ops:
         lines.append(f"float only   {plural(len(result.unmatched_float_ops), 'float op')} with no quantized "
                      f"counterpart: {', '.join(result.unmatched_float_ops[:4])}"
                      + (" ..." if len(result.unmatched_float_ops) > 4 else ""))
     lines.append(growth_line(result))
     for k, x in enumerate(result.worst(worst)):
-        lines.append(f"{'worst' if k == 0 else '':<12} #{x.op} {x.opcode} loses {_lost(x)} dB: {short_name(x.tensor, 80)}")
+        loses = "starts the error" if x.lost_db == math.inf else f"loses {_lost(x)} dB"
+        lines.append(f"{'worst' if k == 0 else '':<12} #{x.op} {x.opcode} {loses}: {short_name(x.tensor, 80)}")
     lines.append("             SQNR = 10 log10(sum f^2 / sum (q-f)^2); lost = worst input SQNR - output SQNR; "
                  f"! below {LOW_SQNR_DB:g} dB")
     return "\n".join(lines)
