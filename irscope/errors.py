@@ -158,6 +158,14 @@ class ModelLoadError(IrscopeError, ValueError):
     """The interpreter refused the model (an op it does not have, a bad file); one line."""
 
 
+class CalibrationError(IrscopeError, ValueError):
+    """Sample data that does not fit the model (wrong shape, count or input name); one line."""
+
+
+class ModelMismatchError(IrscopeError, ValueError):
+    """Two models that should be conversions of one model but are not (different inputs or ops)."""
+
+
 class KernelShapeError(IrscopeError, ValueError):
     """A shape or dtype a kernel does not handle, with the reason and the limit."""
 

@@ -1,6 +1,8 @@
 """`irscope tflite MODEL.tflite` / `python -m inspect.tflite MODEL.tflite`: which ops of a TFLite model run in
 which precision, where its bytes go, how fast it runs here, and how two conversions of a model differ.
 With `--convert`, first convert a Keras model.py, a SavedModel or a .keras file with TensorFlow's converter.
+With `--compare FLOAT.tflite --layers`, run the float model and the quantized TARGET on the same inputs and
+report each layer's error (`irscope.measure.tflite_tensors`, `irscope.passes.quant_error`).
 
 Not handled yet: the table shows one subgraph (`--subgraph N`; the JSON holds all of them), `--compare`
 computes no output drift when the two models' inputs differ in shape, and models with several
@@ -43,10 +45,22 @@ the table (one row per operator of the main subgraph, in execution order):
   MACs, bytes, FLOP/B: multiply-accumulates, bytes read + written at the real dtypes, intensity
   note       float fallback (a float op in a quantized model), quantize/dequantize boundaries
 
+per-layer error (--compare FLOAT.tflite --layers; TARGET is the quantized model):
+  both models run on the same inputs (--samples N seeded random ones, or --calibration FILE.npz) on the
+  builtin kernels with every intermediate tensor kept; each tensor of TARGET is matched to the float
+  model's (by name, by the same fused op names in another order, through QUANTIZE/DEQUANTIZE, or by
+  position when both run the same opcodes), dequantized, and compared:
+  SQNR dB    10 log10(sum f^2 / sum (q-f)^2) over all samples ("exact" when equal); ! below 20 dB
+  lost dB    the worst SQNR among the layer's inputs minus its output's: what this layer adds
+             ("starts": the first layer whose output differs)
+  max abs, RMSE, cosine   of the dequantized tensor against the float one
+  --layers-plot PATH draws SQNR per layer with the worst layers named (.png or .svg).
+
 examples:
   python -m inspect.tflite model.tflite
   python -m inspect.tflite model.tflite --measure --threads 2 --json report.json --svg model.svg
   python -m inspect.tflite model.int8.tflite --compare model.fp32.tflite
+  python -m inspect.tflite model.int8.tflite --compare model.fp32.tflite --layers --layers-plot sqnr.png
   python -m inspect.tflite --convert examples/keras_cnn.py --mode int8 -o out/cnn.int8.tflite
 """
 
@@ -88,12 +102,28 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     meas.add_argument("--no-xnnpack", action="store_true", help="use the builtin kernels, not the XNNPACK delegate")
     meas.add_argument("--compare", metavar="OTHER", help="another .tflite: size, per-op precision, latency and output "
                                                           "drift side by side (OTHER is A, TARGET is B)")
+    lay = parser.add_argument_group("per-layer error (with --compare FLOAT.tflite: where a quantized TARGET lost accuracy)")
+    lay.add_argument("--layers", action="store_true",
+                     help="run OTHER (float) and TARGET (quantized) on the same inputs, keep every tensor, and "
+                          "report each layer's error: max abs, RMSE, SQNR dB, cosine (--json: irscope.tflite-layers/1)")
+    lay.add_argument("--layers-plot", metavar="PATH", help="draw SQNR per layer, worst layers named (.png or .svg)")
+    lay.add_argument("--samples", type=int, default=4, metavar="N",
+                     help="random input samples when no --calibration FILE is given (default 4)")
+    lay.add_argument("--seed", type=int, default=0, metavar="N", help="the random samples' seed (default 0)")
+    lay.add_argument("--keep-float", type=int, metavar="N",
+                     help="with --convert SOURCE: convert to fp32 and int8, find the N layers that lose most, convert "
+                          "again with them left in float (TensorFlow's selective quantization) into -o, and report "
+                          "size, latency and error of the three side by side")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     _check_numbers(args)
+    if args.keep_float is not None:
+        return _run_keep_float(args)
+    if args.layers or args.layers_plot:
+        return _run_layers(args)
     chip = _chip(args.hw) if args.hw else None
     if args.convert:
         path = _convert(args)
@@ -149,7 +179,8 @@ def _finite(value: Any) -> Any:
 
 def _check_numbers(args: argparse.Namespace) -> None:
     for flag, value, low in (("--threads", args.threads, 1), ("--repeats", args.repeats, 1), ("--warmup", args.warmup, 0),
-                             ("--calibration-samples", args.calibration_samples, 1), ("--max-rows", args.max_rows, 0)):
+                             ("--calibration-samples", args.calibration_samples, 1), ("--max-rows", args.max_rows, 0),
+                             ("--samples", args.samples, 1), ("--keep-float", 1 if args.keep_float is None else args.keep_float, 1)):
         if value < low:
             raise UserError(f"{flag} must be >= {low}, got {value}")
     if args.convert and not args.output:
@@ -245,6 +276,72 @@ def _compare(args: argparse.Namespace, a: Any, b: Any) -> tuple[str, dict[str, A
         "drift": [d.to_json() for d in drift] if drift is not None else None,
     }
     return text, summary
+
+
+def _run_layers(args: argparse.Namespace) -> int:
+    """`--compare FLOAT --layers`: the per-layer error table (irscope.passes.quant_error)."""
+    from irscope.measure.tflite_tensors import compare_layers
+
+    if not args.compare:
+        raise UserError("--layers compares TARGET against a float model: add --compare FLOAT.tflite")
+    if args.convert or args.output or args.fn:
+        raise UserError("--layers takes two .tflite files; convert first (--convert ... -o OUT.tflite)")
+    plot_format = None
+    if args.layers_plot:
+        plot_format = Path(args.layers_plot).suffix.lower().lstrip(".")
+        if plot_format not in ("png", "svg"):
+            raise UserError(f"--layers-plot {args.layers_plot}: give a .png or .svg file name")
+    for path in (args.compare, args.target):
+        _analyze(path, None)  # a missing file, a .py or a non-flatbuffer fails here with its one line
+    progress(f"running {args.compare} and {args.target} on "
+             f"{args.calibration or plural(args.samples, 'random sample')}, every tensor kept ...")
+    result = compare_layers(args.compare, args.target, samples=args.samples, seed=args.seed,
+                            calibration=args.calibration)
+    if args.json != "-":
+        print(result.to_text(max_rows=args.max_rows or None))
+    if args.json:
+        write_atomic(args.json, json.dumps(_finite(result.to_json()), indent=1, allow_nan=False) + "\n")
+        if args.json != "-":
+            progress(f"wrote {args.json}")
+    if args.layers_plot:
+        from irscope.render.quant_layers import sqnr_plot_bytes
+
+        write_atomic(args.layers_plot, sqnr_plot_bytes(result, plot_format or "png"))
+        progress(f"wrote {args.layers_plot}")
+    return 0
+
+
+def _run_keep_float(args: argparse.Namespace) -> int:
+    """`--convert SOURCE --keep-float N -o OUT`: the fix tried for real (irscope.studies.quantization.keep_float)."""
+    from irscope.frontends import tflite_convert as tc
+    from irscope.studies.quantization import keep_float, keep_float_text
+
+    if not args.convert:
+        raise UserError("--keep-float re-converts the model: give its source with --convert SOURCE -o OUT.tflite")
+    if args.mode != "int8":
+        raise UserError(f"--keep-float works on int8 models, not --mode {args.mode}")
+    if args.compare or args.layers_plot:
+        raise UserError("--keep-float converts its own float and int8 models: leave out --compare/--layers-plot")
+    data = tc.load_calibration(args.calibration) if args.calibration else None
+    tc.source_kind(args.target)
+    progress(f"loading {args.target} (TensorFlow) ...")
+    source = tc.load_source(args.target, args.fn)
+    result = keep_float(source, args.keep_float, args.output, calibration=data,
+                        calibration_samples=args.calibration_samples, samples=args.samples, threads=args.threads,
+                        progress=progress)
+    if args.json != "-":
+        print(result["layers"].to_text(max_rows=args.max_rows or None))
+        print()
+        print(keep_float_text(result))
+    if args.json:
+        report = result["layers"].to_json()
+        report["keep_float"] = {"kept": result["kept"], "rows": result["rows"], "threads": result["threads"],
+                                "path": result["path"], "layers": result["layers_kept"].to_json()["layers"]}
+        write_atomic(args.json, json.dumps(_finite(report), indent=1, allow_nan=False) + "\n")
+        if args.json != "-":
+            progress(f"wrote {args.json}")
+    progress(f"wrote {args.output}")
+    return 0
 
 
 def _write_svg(args: argparse.Namespace, analysis: Any) -> None:

@@ -378,21 +378,8 @@ def convert(
     if mode not in MODES:
         raise ValueError(f"unknown mode: {mode!r}; expected one of {', '.join(MODES)}")
     tf = import_tf()
-    by_name = False
     with silenced(quiet):
-        if isinstance(source, (str, os.PathLike)):
-            loaded = tf.saved_model.load(str(source))
-            key = signature_key or ("serving_default" if "serving_default" in loaded.signatures
-                                    else next(iter(loaded.signatures), None))
-            converter = tf.lite.TFLiteConverter.from_saved_model(str(source), signature_keys=[key] if key else None)
-            by_name = True
-        elif hasattr(source, "structured_input_signature"):
-            converter = tf.lite.TFLiteConverter.from_concrete_functions([source], trackable)
-        elif hasattr(source, "inputs") and hasattr(source, "outputs"):
-            converter = tf.lite.TFLiteConverter.from_keras_model(source)
-        else:
-            raise ConversionError(f"cannot convert a {type(source).__name__}: expected a keras.Model, a SavedModel "
-                                  "directory or a concrete function")
+        converter, by_name = _converter(tf, source, signature_key, trackable)
         if mode != "fp32":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if mode == "fp16":
@@ -415,6 +402,63 @@ def convert(
             raise
         except Exception as e:  # the converter raises many types for a model it cannot take
             raise ConversionError(f"the TFLite converter failed ({mode}): {_first_line(str(e))}") from None
+
+
+def _converter(tf: ModuleType, source: Any, signature_key: str | None, trackable: Any) -> tuple[Any, bool]:
+    """A `TFLiteConverter` for `source`, and whether its representative dataset goes by input name."""
+    if isinstance(source, (str, os.PathLike)):
+        loaded = tf.saved_model.load(str(source))
+        key = signature_key or ("serving_default" if "serving_default" in loaded.signatures
+                                else next(iter(loaded.signatures), None))
+        return tf.lite.TFLiteConverter.from_saved_model(str(source), signature_keys=[key] if key else None), True
+    if hasattr(source, "structured_input_signature"):
+        return tf.lite.TFLiteConverter.from_concrete_functions([source], trackable), False
+    if hasattr(source, "inputs") and hasattr(source, "outputs"):
+        return tf.lite.TFLiteConverter.from_keras_model(source), False
+    raise ConversionError(f"cannot convert a {type(source).__name__}: expected a keras.Model, a SavedModel "
+                          "directory or a concrete function")
+
+
+def convert_keep_float(
+    source: Any,
+    keep: Sequence[str],
+    *,
+    representative_data: Any = None,
+    calibration_samples: int = 8,
+    seed: int = 0,
+    signature_key: str | None = None,
+    trackable: Any = None,
+    quiet: bool = True,
+) -> bytes:
+    """int8 (float input/output) with the ops that produce the tensors named in `keep` left in float.
+
+    TensorFlow's selective quantization: the model is calibrated once, then quantized by the MLIR
+    quantizer with `keep` as its `denylisted_nodes`, through `tf.lite.experimental.QuantizationDebugger`
+    (the documented way to reach that option). Names are the float model's tensor names (what
+    `irscope.passes.quant_error` reports); a kept op gets a DEQUANTIZE before and a QUANTIZE after it.
+    With `keep` empty this is the same route with nothing kept, the baseline to compare against.
+    Arguments as in `convert`.
+    """
+    tf = import_tf()
+    with silenced(quiet):
+        converter, by_name = _converter(tf, source, signature_key, trackable)
+        specs = input_specs(source, signature_key)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative_dataset(
+            specs, representative_data, samples=calibration_samples, seed=seed, by_name=by_name)
+        options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(keep))
+        one = representative_dataset(specs, None, samples=1, seed=seed, by_name=by_name)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the debugger's deprecated tf.lite.Interpreter
+                debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=one,
+                                                                     debug_options=options)
+                return bytes(debugger.get_nondebug_quantized_model())
+        except ConversionError:
+            raise
+        except Exception as e:  # the converter raises many types for a model it cannot take
+            raise ConversionError(f"the TFLite converter failed (int8, keeping {len(keep)} ops float): "
+                                  f"{_first_line(str(e))}") from None
 
 
 def _first_line(text: str) -> str:

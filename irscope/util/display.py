@@ -31,6 +31,8 @@ WRITERS: Mapping[tuple[str, str], str] = MappingProxyType({
     ("TFLiteAnalysis", "text"): "irscope.render.tflite:report_table",
     ("TFLiteAnalysis", "html"): "irscope.render.results:text_html",
     ("TFLiteAnalysis", "svg"): "irscope.render.results:tflite_svg",
+    ("LayerErrors", "text"): "irscope.render.quant_layers:layers_text",
+    ("LayerErrors", "html"): "irscope.render.quant_layers:layers_html",
     ("KernelComparison", "text"): "irscope.render.kernels_text:comparison_text",
     ("KernelComparison", "html"): "irscope.render.results:text_html",
 })
