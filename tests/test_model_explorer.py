@@ -150,8 +150,12 @@ def test_cli_writes_the_folder_and_refuses_bad_overlays(tmp_path):
     assert "unknown overlay 'colour'" in bad.stderr
     none = _cli(hlo, "--model-explorer-out", str(tmp_path), "--overlays", "precision")
     assert none.returncode == 2 and "no 'precision' figures" in none.stderr
-    missing = _cli(hlo, "--model-explorer-out", str(tmp_path / "nope"))
+    made = _cli(hlo, "--model-explorer-out", str(tmp_path / "new"))  # the output folder itself is made
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "new" / "jit_mlp.graphs.json").is_file()
+    missing = _cli(hlo, "--model-explorer-out", str(tmp_path / "nope" / "deeper"))  # but never its parents
     assert missing.returncode == 2 and "no such folder" in missing.stderr
+    assert missing.stdout == "" and not (tmp_path / "nope").exists()  # refused before the table is printed
 
 
 def test_port_in_use_is_one_line(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any
 
 from irscope.cli.common import UserError, progress, write_atomic
@@ -33,6 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def wanted(args: argparse.Namespace) -> bool:
     if (args.overlays or args.port is not None or args.no_open) and not (args.model_explorer or args.model_explorer_out):
         raise UserError("--overlays, --port and --no-open go with --model-explorer or --model-explorer-out")
+    if args.model_explorer_out:  # checked before any work: a folder that is there, or one we can make
+        out = Path(args.model_explorer_out)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"--model-explorer-out {out}: is not a folder")
+        if not out.exists() and not out.parent.is_dir():
+            raise UserError(f"--model-explorer-out {out}: no such folder {str(out.parent)!r} to create it in")
     return bool(args.model_explorer or args.model_explorer_out or args.html)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from irscope.errors import UserError
 from irscope.passes.memory import MemoryAnalysis
-from irscope.render.table import human_bytes
+from irscope.render.table import human_bytes, short_source
 from irscope.util.files import write_atomic
 from irscope.util.text import text_table
 
@@ -48,7 +48,7 @@ def memory_text(analysis: MemoryAnalysis, *, max_rows: int = 10) -> str:
     if analysis.note:
         lines.append(f"  note: {analysis.note}")
     if analysis.live_at_peak:
-        rows = [[b.name, human_bytes(b.bytes), b.shape, b.kernel, f"{b.start}-{b.end}", b.source or b.op_name or ""]
+        rows = [[b.name, human_bytes(b.bytes), b.shape, b.kernel, f"{b.start}-{b.end}", short_source(b.source) if b.source else (b.op_name or "")]
                 for b in analysis.live_at_peak[:max_rows]]
         lines.append("live at the peak, largest first:")
         lines.extend("  " + line for line in text_table(["value", "bytes", "shape", "kernel", "live", "source"],

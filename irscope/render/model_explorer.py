@@ -295,9 +295,11 @@ def write_dir(model: ExplorerModel, folder: str | Path, overlays: Sequence[str])
     from irscope.util.files import write_atomic
 
     folder = Path(folder)
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "no such folder"
-        raise UserError(f"--model-explorer-out {folder}: {what} (create it first)")
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--model-explorer-out {folder}: is not a folder")
+    if not folder.parent.is_dir():
+        raise UserError(f"--model-explorer-out {folder}: no such folder {str(folder.parent)!r} to create it in")
+    folder.mkdir(exist_ok=True)  # the folder itself is the output: make it, but never its parents
     stem = _safe(model.label)
     graph_path = folder / f"{stem}.graphs.json"
     write_atomic(str(graph_path), json.dumps(model.adapter_response()) + "\n")
