@@ -18,7 +18,8 @@ from conftest import REPO
 from irscope.cli.main import build_parser, main
 
 COMMAND = re.compile(r"(?:python -m (?:inspect\.\w+|irscope(?:\.cli\.main)?)|irscope)(?=\s|$)")
-OUTPUT_FLAGS = {"--svg", "--json", "--html", "--pass-html", "-o", "--output", "--out"}
+OUTPUT_FLAGS = {"--svg", "--json", "--html", "--pass-html", "-o", "--output", "--out", "--memory-plot",
+                "--model-explorer-out"}
 INPUT_SUFFIXES = (".py", ".hlo", ".txt", ".mlir", ".tflite", ".keras")
 RUNNABLE = {"hlo", "diff"}
 
@@ -77,7 +78,8 @@ def _inputs(argv: list[str]) -> list[str]:
 
 
 def _cheap(argv: list[str] | None) -> bool:
-    return (argv is not None and argv[0] in RUNNABLE and "--measure" not in argv
+    # --measure times for seconds; --model-explorer serves until Ctrl-C: parsed, not run.
+    return (argv is not None and argv[0] in RUNNABLE and "--measure" not in argv and "--model-explorer" not in argv
             and all(p.startswith("examples/") and (REPO / p).is_file() for p in _inputs(argv)) and bool(_inputs(argv)))
 
 
