@@ -22,27 +22,117 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-OUTPUT_FLAGS = {"json": "--json", "svg": "--svg", "html": "--html", "pass_html": "--pass-html"}
+OUTPUT_FLAGS = {"json": "--json", "svg": "--svg", "html": "--html", "pass_html": "--pass-html", "output": "--output"}
 """The options that name a file to write (by argparse dest), checked before any work starts."""
+INPUT_DESTS = ("target", "before", "after", "compare", "calibration")
+"""The arguments that name a file irscope reads (a `model.py::fn` names `model.py`)."""
+
+
+def input_paths(args: argparse.Namespace) -> list[str]:
+    """The files the command reads, as given (`::fn` stripped), for the checks on outputs."""
+    paths = []
+    for dest in INPUT_DESTS:
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and value:
+            paths.append(value.partition("::")[0] if ".py::" in value else value)
+    return paths
 
 
 def check_output_paths(args: argparse.Namespace) -> None:
-    """Refuse an output file whose folder does not exist, before anything is compiled or printed.
+    """Refuse an output that could not be written or would overwrite an input, before any work.
 
-    `--svg /no/such/dir/x.svg` is most often a typo; creating the folders would hide it. `-` (stdout)
-    is always fine.
+    - an empty path (`--json ''`) names nothing;
+    - a missing folder (`--svg /no/such/dir/x.svg`) is most often a typo; creating it would hide that;
+    - an output that is the same file as an input (`--json model.py`, or a link to it) would destroy
+      the input: irscope never modifies its inputs;
+    - `-` is stdout, refused when stdout is closed (the output would vanish without a word).
     """
+    inputs = [p for p in input_paths(args) if _exists(p)]
     for dest, flag in OUTPUT_FLAGS.items():
         path = getattr(args, dest, None)
-        if not path or path == "-":
+        if path is None:
+            continue
+        if not isinstance(path, str) or not path.strip():
+            raise UserError(f"{flag} {path!r}: an empty path names no file (give a file name, or - for stdout)")
+        if path == "-":
+            if not stdout_is_open():
+                raise UserError(f"{flag} -: stdout is closed, so the output would be lost (redirect it to a file)")
             continue
         target = Path(path)
         folder = target.parent
-        if target.is_dir():
+        if _is_dir(target):
             raise UserError(f"{flag} {path}: is a folder (give a file name)")
-        if not folder.is_dir():
-            what = "is not a folder" if folder.exists() else "no such folder"
+        if not _is_dir(folder):
+            what = "is not a folder" if _exists(str(folder)) else "no such folder"
             raise UserError(f"{flag} {path}: {what} {str(folder)!r} (create it first)")
+        for source in inputs:
+            if _same_file(path, source):
+                raise UserError(f"{flag} {path}: is the input {source} (irscope never overwrites an input; "
+                                "give another file name)")
+
+
+def _exists(path: str) -> bool:
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def stdout_is_open() -> bool:
+    """Whether anything written to stdout can arrive: Python started with fd 1 open, and it still is."""
+    stream = sys.stdout
+    if stream is None:
+        return False
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return not getattr(stream, "closed", False)  # a StringIO under test: open unless closed
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def check_target(path: str, *, what: str = " (give a model.py, .hlo/.txt or .mlir file)") -> None:
+    """Refuse an input that is not a readable regular file within the size limit, in one line."""
+    from irscope.ir.files import InputFileError, check_input
+
+    try:
+        check_input(path, what=what)
+    except InputFileError as e:
+        raise UserError(str(e)) from None
+
+
+def read_hlo_file(path: str) -> tuple[str, list]:
+    """The text of an HLO file and its modules, parsed and verified; every failure one `UserError`."""
+    from irscope.ir.files import InputFileError, read_text
+    from irscope.ir.hlo_parser import HloParseError, parse_modules
+    from irscope.ir.verify import HloVerifyError, verify_all
+
+    try:
+        text = read_text(path, expected="HLO text, .mlir or a model.py")
+    except InputFileError as e:
+        raise UserError(str(e)) from None
+    try:
+        return text, verify_all(parse_modules(text, path), text)
+    except (HloParseError, HloVerifyError) as e:
+        raise UserError(str(e)) from None
 
 
 def progress(message: str) -> None:
@@ -53,8 +143,15 @@ def progress(message: str) -> None:
 def write_atomic(path: str, data: str | bytes) -> None:
     """Write `data` to `path` whole or not at all (`-` is stdout): a temporary file, then a rename."""
     if path == "-":
-        sys.stdout.write(data if isinstance(data, str) else data.decode())
-        sys.stdout.flush()
+        if not stdout_is_open():
+            raise UserError("cannot write to stdout: it is closed")
+        try:
+            sys.stdout.write(data if isinstance(data, str) else data.decode())
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise UserError(f"cannot write to stdout: {e.strerror or e}") from None
         return
     target = Path(path)
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from irscope.cli.common import UserError, progress, write_atomic
+from irscope.cli.common import UserError, check_target, progress, read_hlo_file, write_atomic
 from irscope.render.table import plural
 
 EPILOG = """\
@@ -124,10 +124,8 @@ def run(args: argparse.Namespace) -> int:
     common = parse_xla_flags(args.xla_flags, "--xla-flags")
     flags_before = {**common, **parse_xla_flags(args.xla_flags_before, "--xla-flags-before")}
     flags_after = {**common, **parse_xla_flags(args.xla_flags_after, "--xla-flags-after")}
-    for target in (args.before, args.after):  # both exist before anything is compiled
-        path_text = target.partition("::")[0] if ".py::" in target else target
-        if not Path(path_text).exists():
-            raise UserError(f"{path_text}: no such file")
+    for target in (args.before, args.after):  # both are readable files before anything is compiled
+        check_target(target.partition("::")[0] if ".py::" in target else target)
     before = _load(args, args.before, flags_before, "before")
     after = _load(args, args.after, flags_after, "after")
     chip = hw.get_chip(chip_name, progress=progress)
@@ -179,10 +177,7 @@ def _flag_value(value: str) -> Any:
 def _load(args: argparse.Namespace, target: str, flags: dict[str, Any], which: str) -> _Side:
     path_text, _, fn = target.partition("::") if ".py::" in target else (target, "", "")
     path = Path(path_text)
-    if not path.exists():
-        raise UserError(f"{path_text}: no such file")
-    if path.is_dir():
-        raise UserError(f"{path_text}: is a directory (give a model.py, .hlo/.txt or .mlir file)")
+    check_target(path_text)
     if path.suffix == ".py":
         return _from_model_file(args, path_text, fn or args.fn, flags, which)
     if fn:
@@ -249,18 +244,8 @@ def _from_mlir(args: argparse.Namespace, path: str, flags: dict[str, Any]) -> _S
 
 def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -> _Side:
     from irscope.frontends import stablehlo
-    from irscope.ir.hlo_parser import HloParseError, parse_modules
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not a text file (expected HLO text, .mlir or a model.py)") from None
-    except OSError as e:
-        raise UserError(f"{path}: {e.strerror or e}") from None
-    try:
-        modules = parse_modules(text, path)
-    except HloParseError as e:
-        raise UserError(str(e)) from None
+    text, modules = read_hlo_file(path)
     if not 0 <= args.module < len(modules):
         raise UserError(f"{path} holds {plural(len(modules), 'module')}; --module {args.module} is out of range "
                         f"(0 to {len(modules) - 1})")
@@ -288,10 +273,11 @@ def _module_text(text: str, index: int) -> str:
 
 def _side(label: str, text: str) -> _Side:
     from irscope.ir.hlo_parser import HloParseError, parse_module
+    from irscope.ir.verify import HloVerifyError, verify
 
     try:
-        module = parse_module(text, label)
-    except HloParseError as e:  # XLA wrote something irscope cannot read: that is irscope's bug
+        module = verify(parse_module(text, label), text)
+    except (HloParseError, HloVerifyError) as e:  # XLA wrote something irscope cannot read: irscope's bug
         raise RuntimeError(f"irscope could not parse XLA's output: {e}") from e
     return _Side(label, text, module)
 

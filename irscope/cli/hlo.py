@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from irscope.cli.common import UserError, progress, write_atomic
+from irscope.cli.common import UserError, check_target, progress, read_hlo_file, write_atomic
 from irscope.render.table import plural
 
 if TYPE_CHECKING:
@@ -118,10 +118,7 @@ class _Program:
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.target)
-    if not path.exists():
-        raise UserError(f"{args.target}: no such file")
-    if path.is_dir():
-        raise UserError(f"{args.target}: is a directory (give a model.py, .hlo/.txt or .mlir file)")
+    check_target(args.target)
     if args.computation and not args.svg:
         raise UserError(f"--computation {args.computation} picks the computation --svg draws: give --svg PATH too")
     chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
@@ -230,18 +227,7 @@ def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
 
 
 def _from_hlo_text(args: argparse.Namespace) -> list[_Program] | None:
-    from irscope.ir.hlo_parser import HloParseError, parse_modules
-
-    try:
-        text = Path(args.target).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{args.target}: not a text file (expected HLO text, .mlir or a model.py)") from None
-    except OSError as e:
-        raise UserError(f"{args.target}: {e.strerror or e}") from None
-    try:
-        modules = parse_modules(text, args.target)
-    except HloParseError as e:
-        raise UserError(str(e)) from None
+    text, modules = read_hlo_file(args.target)
     if args.module is not None:
         if not 0 <= args.module < len(modules):
             raise UserError(f"{args.target} holds {plural(len(modules), 'module')}; --module {args.module} "
@@ -275,13 +261,14 @@ def _print_hlo_stage(args: argparse.Namespace, text: str, modules: list) -> None
 
 def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -> None:
     from irscope.ir.hlo_parser import HloParseError, parse_module
+    from irscope.ir.verify import HloVerifyError, verify
     from irscope.passes.report import analyze
 
     module = program.extra.pop("module_object", None)
     if module is None:
         try:
-            module = parse_module(program.text, program.source)
-        except HloParseError as e:  # XLA wrote something irscope cannot read: that is irscope's bug
+            module = verify(parse_module(program.text, program.source), program.text)
+        except (HloParseError, HloVerifyError) as e:  # XLA wrote something irscope cannot read: irscope's bug
             raise RuntimeError(f"irscope could not parse XLA's output: {e}") from e
     if args.svg and args.computation and args.computation not in module.computations:
         names = ", ".join(list(module.computations)[:8])
