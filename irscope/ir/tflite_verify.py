@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterator
 
 from irscope.ir.tflite import TENSOR_TYPES, Operator, Subgraph, TFLiteModel
+from irscope.ir.verify import post_order
 
 MAX_TENSOR_BYTES = 2**63 - 1
 """Largest element count and byte size of one tensor (int64, as TFLite's own sizes are)."""
@@ -109,30 +110,11 @@ def _check_dataflow(model: TFLiteModel, sg: Subgraph) -> None:
             if sg.tensors[t].is_constant:
                 _fail(model, f"writes tensor {t}, a constant", _op_where(sg, op))
             writer[t] = op.index
-    # Operator -> operators it reads from; a depth-first walk with an explicit stack finds a cycle.
-    state: dict[int, int] = {}
-    ops = sg.operators
-    for start in range(len(ops)):
-        if start in state:
-            continue
-        path = [start]
-        stack: list[Iterator[int]] = [_readers_of(ops[start], writer)]
-        state[start] = 1
-        while stack:
-            nxt = next(stack[-1], None)
-            if nxt is None:
-                stack.pop()
-                state[path.pop()] = 2
-                continue
-            seen = state.get(nxt)
-            if seen == 1:
-                cycle = path[path.index(nxt):] + [nxt]
-                _fail(model, "operators feed each other in a cycle: " + " -> ".join(map(str, cycle)),
-                      _op_where(sg, ops[nxt]))
-            if seen is None:
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append(_readers_of(ops[nxt], writer))
+    # Operator -> the operators it reads from: a cycle means no order could run them.
+    _, cycle = post_order(range(len(sg.operators)), lambda k: _readers_of(sg.operators[k], writer))
+    if cycle is not None:
+        _fail(model, "operators feed each other in a cycle: " + " -> ".join(map(str, cycle)),
+              _op_where(sg, sg.operators[cycle[0]]))
 
 
 def _readers_of(op: Operator, writer: dict[int, int]) -> Iterator[int]:
@@ -162,27 +144,11 @@ def _check_calls(model: TFLiteModel) -> None:
                 if not 0 <= index < n:
                     _fail(model, f"{key}={index} is out of range ({n} subgraphs)", _op_where(sg, op))
                 calls.setdefault(sg.index, []).append(index)
+    order, cycle = post_order(range(n), lambda k: calls.get(k, ()))
+    if cycle is not None:
+        _fail(model, "calls itself: subgraph " + " -> ".join(map(str, cycle)), f"subgraph {cycle[0]}")
     depth: dict[int, int] = {}
-    on_path: set[int] = set()
-    for start in range(n):
-        if start in depth:
-            continue
-        stack = [(start, iter(calls.get(start, ())))]
-        on_path.add(start)
-        while stack:
-            node, callees = stack[-1]
-            nxt = next(callees, None)
-            if nxt is None:
-                stack.pop()
-                on_path.discard(node)
-                depth[node] = 1 + max((depth[c] for c in calls.get(node, ())), default=0)
-                if depth[node] > MAX_NESTING:
-                    _fail(model, f"control flow nests more than {MAX_NESTING} subgraphs deep", f"subgraph {node}")
-                continue
-            if nxt in on_path:
-                chain = [s for s, _ in stack] + [nxt]
-                chain = chain[chain.index(nxt):]
-                _fail(model, "calls itself: subgraph " + " -> ".join(map(str, chain)), f"subgraph {node}")
-            if nxt not in depth:
-                on_path.add(nxt)
-                stack.append((nxt, iter(calls.get(nxt, ()))))
+    for node in order:  # callees come first
+        depth[node] = 1 + max((depth[c] for c in calls.get(node, ())), default=0)
+        if depth[node] > MAX_NESTING:
+            _fail(model, f"control flow nests more than {MAX_NESTING} subgraphs deep", f"subgraph {node}")

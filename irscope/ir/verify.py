@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from typing import TypeVar
 
 from irscope.ir.attrs import conv_dim_labels, int_list, window
 from irscope.ir.hlo import DTYPE_BYTES, Computation, Instruction, Module, Shape
@@ -161,39 +162,55 @@ def _check_module(module: Module) -> None:
 def _check_call_graph(module: Module) -> None:
     """No computation calls itself (directly or through others); calls nest at most MAX_NESTING deep."""
     comps = module.computations
-    depth: dict[str, int] = {}  # computation -> longest call chain below it (done)
-    on_path: set[str] = set()
-    for start in comps:
-        if start in depth:
+
+    def callees(name: str) -> list[str]:
+        return [c for inst in comps[name].instructions for c in inst.called]
+
+    order, cycle = post_order(comps, callees)
+    if cycle is not None:
+        caller = comps[cycle[-2]]
+        inst = next(i for i in caller.instructions if cycle[-1] in i.called)
+        raise _Problem(f"calls computation '{cycle[-1]}', which calls itself: {' -> '.join(cycle)}",
+                       caller.name, inst.name)
+    depth: dict[str, int] = {}  # computation -> computations on the longest call chain from it
+    for name in order:  # callees come first
+        depth[name] = 1 + max((depth[c] for c in callees(name)), default=0)
+        if depth[name] > MAX_NESTING:
+            raise _Problem(f"starts a chain of calls more than {MAX_NESTING} computations deep "
+                           f"(irscope's limit; real programs nest a few levels)", name)
+
+
+N = TypeVar("N", bound=Hashable)
+
+
+def post_order(nodes: Iterable[N], successors: Callable[[N], Iterable[N]]) -> tuple[list[N], list[N] | None]:
+    """Every node after all its successors (depth first, with an explicit stack: no recursion), and
+    the first cycle met, as a path that starts and ends at the same node (None when there is none;
+    the order is then partial)."""
+    state: dict[N, int] = {}  # 1: on the current path, 2: done
+    order: list[N] = []
+    for start in nodes:
+        if start in state:
             continue
-        stack: list[tuple[str, Iterator[tuple[Instruction, str]]]] = [(start, _callees(comps[start]))]
-        on_path.add(start)
+        path = [start]
+        stack: list[Iterator[N]] = [iter(successors(start))]
+        state[start] = 1
         while stack:
-            name, callees = stack[-1]
-            step = next(callees, None)
-            if step is None:
+            nxt = next(stack[-1], None)
+            if nxt is None:
                 stack.pop()
-                on_path.discard(name)
-                depth[name] = 1 + max((depth[c] for _, c in _callees(comps[name])), default=0)
-                if depth[name] > MAX_NESTING:
-                    raise _Problem(f"starts a chain of calls more than {MAX_NESTING} computations deep "
-                                   f"(irscope's limit; real programs nest a few levels)", name)
+                done = path.pop()
+                state[done] = 2
+                order.append(done)
                 continue
-            inst, callee = step
-            if callee in on_path:
-                chain = [n for n, _ in stack] + [callee]
-                chain = chain[chain.index(callee):]
-                raise _Problem(f"calls computation '{callee}', which calls itself: {' -> '.join(chain)}",
-                               name, inst.name)
-            if callee not in depth:
-                on_path.add(callee)
-                stack.append((callee, _callees(comps[callee])))
-
-
-def _callees(comp: Computation) -> Iterator[tuple[Instruction, str]]:
-    for inst in comp.instructions:
-        for callee in inst.called:
-            yield inst, callee
+            seen = state.get(nxt)
+            if seen == 1:
+                return order, path[path.index(nxt):] + [nxt]
+            if seen is None:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(successors(nxt)))
+    return order, None
 
 
 # -- one computation -------------------------------------------------------------------------------
@@ -237,31 +254,13 @@ def _check_parameters(comp: Computation) -> None:
 
 
 def _check_acyclic(comp: Computation) -> None:
-    """Depth-first over operands, with an explicit stack: a back edge is a cycle."""
+    """No instruction is its own operand, directly or through others."""
     by_name = comp.by_name
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    for start in comp.instructions:
-        if state.get(start.name):
-            continue
-        path = [start.name]
-        stack: list[Iterator[str]] = [iter(start.operands)]
-        state[start.name] = 1
-        while stack:
-            operand = next(stack[-1], None)
-            if operand is None:
-                stack.pop()
-                state[path.pop()] = 2
-                continue
-            seen = state.get(operand)
-            if seen == 1:
-                cycle = path[path.index(operand):] + [operand]
-                what = ("uses itself as an operand" if len(cycle) == 2
-                        else "is part of an operand cycle: " + " -> ".join(cycle))
-                raise _Problem(what, comp.name, operand)
-            if seen is None:
-                state[operand] = 1
-                path.append(operand)
-                stack.append(iter(by_name[operand].operands))
+    _, cycle = post_order((i.name for i in comp.instructions), lambda name: by_name[name].operands)
+    if cycle is not None:
+        what = ("uses itself as an operand" if len(cycle) == 2
+                else "is part of an operand cycle: " + " -> ".join(cycle))
+        raise _Problem(what, comp.name, cycle[0])
 
 
 # -- one instruction -------------------------------------------------------------------------------
