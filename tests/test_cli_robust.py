@@ -55,6 +55,15 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, capsys):
         assert "named pipe (FIFO)" in _one_line_error(capsys, *argv)
 
 
+def test_every_subcommand_refuses_a_fifo_before_opening_it(tmp_path, capsys):
+    fifo = tmp_path / "m.tflite"
+    os.mkfifo(fifo)
+    assert "named pipe (FIFO)" in _one_line_error(capsys, "tflite", str(fifo))
+    assert "named pipe (FIFO)" in _one_line_error(capsys, "tflite", str(GELU), "--compare", str(fifo))
+    long_name = str(tmp_path / ("x" * 400 + ".tflite"))
+    assert "file name too long" in _one_line_error(capsys, "tflite", long_name)
+
+
 def test_devices_and_folders_are_named(tmp_path, capsys):
     assert "is a character device" in _one_line_error(capsys, "hlo", "/dev/zero")
     assert "is a directory" in _one_line_error(capsys, "hlo", str(tmp_path))
@@ -170,6 +179,7 @@ def test_bad_flag_values_are_one_line(gelu, capsys):
         (["hlo", str(gelu), "--module", "9"], "out of range"),
         (["diff", str(gelu), str(gelu), "--xla-flags", "nope"], "not an XLA flag"),
         (["diff", str(gelu), str(gelu), "--hw", ""], "unknown chip"),
+        (["hlo", model, "--fn", "mlp", "--args", "f32[99999999999,99999999999] f32[2]"], "more than 2**63 bytes"),
     ]
     for argv, words in cases:
         assert words in _one_line_error(capsys, *argv)

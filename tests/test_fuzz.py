@@ -16,6 +16,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from conftest import corpus_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -120,3 +121,12 @@ def test_tflite_mutants_end_in_a_user_error_or_a_report(data):
             tflite_pipeline(mutant)
         except (TFLiteParseError, TFLiteVerifyError) as e:
             assert "\n" not in str(e)
+
+
+@pytest.mark.xfail(raises=RecursionError, strict=True,
+                   reason="irscope.ir.hlo_parser.parse_shape recurses per tuple level; the parser's owner makes it "
+                          "iterative (issue 18): remove this mark when that lands")
+def test_tuple_shapes_nested_thousands_deep_are_a_user_error():
+    text = "ENTRY e {\n  ROOT p = " + "(" * 3000 + "f32[2]" + ")" * 3000 + " parameter(0)\n}\n"
+    with pytest.raises(HloVerifyError, match="tuple shapes nest more than 64"):
+        hlo_pipeline(text)

@@ -38,6 +38,25 @@ def input_paths(args: argparse.Namespace) -> list[str]:
     return paths
 
 
+def check_input_paths(args: argparse.Namespace) -> None:
+    """Refuse, for every subcommand, an existing input that is a FIFO, a device or a socket (opening
+    it would block or never end), unreadable, or over the size limit, before any work. Folders pass
+    (a SavedModel is one); what is missing is left to the subcommand, which knows what it wanted."""
+    from irscope.ir.files import InputFileError, check_input
+
+    for path in input_paths(args):
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            continue  # the subcommand says "no such file" in its own words
+        except (OSError, ValueError):
+            pass  # too long, a loop of links, not a folder, no permission: check_input names it
+        try:
+            check_input(path, directories=True)
+        except InputFileError as e:
+            raise UserError(str(e)) from None
+
+
 def check_output_paths(args: argparse.Namespace) -> None:
     """Refuse an output that could not be written or would overwrite an input, before any work.
 
