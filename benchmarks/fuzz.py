@@ -80,7 +80,9 @@ def worker() -> None:
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
             for key in job.get("env", {}):
                 os.environ.pop(key, None)
-        protocol.write(json.dumps({"rc": rc, "stderr": err.getvalue()[-2000:], "exc": exc}) + "\n")
+        text = err.getvalue()
+        errors = [line[:300] for line in text.splitlines() if ": error: " in line]
+        protocol.write(json.dumps({"rc": rc, "stderr": text[-2000:], "errors": errors[-3:], "exc": exc}) + "\n")
         protocol.flush()
 
 
@@ -370,7 +372,7 @@ def _classify(case: Case, result: dict) -> tuple[str, str]:
     rc = result["rc"]
     if rc in (0, 1):
         return "report", ""
-    errors = [line for line in result["stderr"].splitlines() if ": error: " in line]
+    errors = result.get("errors") or [line for line in result["stderr"].splitlines() if ": error: " in line]
     if rc in (2, 130) and errors:
         return "user-error", ""
     return "crash", f"exit {rc} without an error line"
@@ -388,7 +390,8 @@ def _run_closed_stdout(case: Case, timeout: float) -> dict:
         return {"signal": -proc.returncode}
     exc = {"type": "Traceback", "where": "?", "message": proc.stderr.strip().splitlines()[-1][:200]} \
         if "Traceback" in proc.stderr else None
-    return {"rc": proc.returncode, "stderr": proc.stderr[-2000:], "exc": exc}
+    errors = [line[:300] for line in proc.stderr.splitlines() if ": error: " in line]
+    return {"rc": proc.returncode, "stderr": proc.stderr[-2000:], "errors": errors[-3:], "exc": exc}
 
 
 @dataclass

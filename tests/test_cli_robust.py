@@ -173,7 +173,8 @@ def test_stop_while_measuring_is_one_line(tmp_path, capsys):
 def test_bad_flag_values_are_one_line(gelu, capsys):
     model = str(REPO / "examples" / "mlp.py")
     cases = [
-        (["hlo", model, "--backend", "nope"], "backend 'nope'"),
+        (["hlo", model, "--backend", "nope"], "--backend 'nope': not a backend"),
+        (["hlo", str(gelu), "--backend", "cpu\n"], "not a backend"),
         (["hlo", str(gelu), "--hw", "nope"], "unknown chip"),
         (["hlo", str(gelu), "--top", "-3"], "--top"),
         (["hlo", str(gelu), "--module", "9"], "out of range"),

@@ -211,3 +211,14 @@ def test_hand_built_module_with_a_dangling_operand():
     broken = Module(module.name, {**module.computations, comp.name: entry}, comp.name)
     with pytest.raises(HloVerifyError, match="'x' in computation 'main': uses 'nope'"):
         verify(broken)
+
+
+def test_convolution_window_and_output_follow_xla_shape_inference():
+    # A real convolution from XLA's tools (window 32x128, stride 31x1, lhs_dilate 32x1).
+    path = corpus_files()[0].parent / "tools_multihost_runner_test_hlo.hlo"
+    text = path.read_text()
+    verify(parse_module(text), text)
+    kernel = text.replace("%rhs = f32[32,1024,64,128]", "%rhs = f32[32,1024,64,4294967296]")
+    assert "window size 128 of spatial dimension 1 is not the kernel's 4294967296" in _error(kernel)
+    output = text.replace("ROOT %conv = f32[32,24,1024,1]", "ROOT %conv = f32[32,24,1024,9]")
+    assert "output spatial dimension 1 is 9, but" in _error(output)

@@ -38,6 +38,17 @@ def input_paths(args: argparse.Namespace) -> list[str]:
     return paths
 
 
+BACKENDS = ("cpu", "gpu", "cuda", "rocm", "tpu")
+"""The `--backend` names JAX knows (whether one is available here is checked when it is used)."""
+
+
+def check_backend(args: argparse.Namespace) -> None:
+    """Refuse a `--backend` that is no JAX backend, even where the target does not use it (HLO text)."""
+    backend = getattr(args, "backend", None)
+    if backend is not None and backend.lower() not in BACKENDS:
+        raise UserError(f"--backend {backend!r}: not a backend (expected one of {', '.join(BACKENDS)})")
+
+
 def check_input_paths(args: argparse.Namespace) -> None:
     """Refuse, for every subcommand, an existing input that is a FIFO, a device or a socket (opening
     it would block or never end), unreadable, or over the size limit, before any work. Folders pass

@@ -17,7 +17,14 @@ import sys
 from collections.abc import Sequence
 
 import irscope
-from irscope.cli.common import OneLineParser, UserError, check_input_paths, check_output_paths, stdout_is_open
+from irscope.cli.common import (
+    OneLineParser,
+    UserError,
+    check_backend,
+    check_input_paths,
+    check_output_paths,
+    stdout_is_open,
+)
 
 SUBCOMMANDS = ("hlo", "tflite", "kernels", "diff", "figures", "hw")
 
@@ -72,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         check_input_paths(args)  # a FIFO or a device never reaches an open() that would block
+        check_backend(args)
         check_output_paths(args)  # a typo in an output folder fails before any work, not after it
         return int(args.func(args) or 0)
     except UserError as e:

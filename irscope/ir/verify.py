@@ -170,7 +170,7 @@ def _check_call_graph(module: Module) -> None:
     if cycle is not None:
         caller = comps[cycle[-2]]
         inst = next(i for i in caller.instructions if cycle[-1] in i.called)
-        raise _Problem(f"calls computation '{cycle[-1]}', which calls itself: {' -> '.join(cycle)}",
+        raise _Problem(f"calls computation '{cycle[-1]}', which calls itself: {_chain(cycle)}",
                        caller.name, inst.name)
     depth: dict[str, int] = {}  # computation -> computations on the longest call chain from it
     for name in order:  # callees come first
@@ -178,6 +178,14 @@ def _check_call_graph(module: Module) -> None:
         if depth[name] > MAX_NESTING:
             raise _Problem(f"starts a chain of calls more than {MAX_NESTING} computations deep "
                            f"(irscope's limit; real programs nest a few levels)", name)
+
+
+def _chain(names: list[str], shown: int = 8) -> str:
+    """`a -> b -> c`, with the middle of a long chain left out: the message stays one short line."""
+    if len(names) <= shown:
+        return " -> ".join(names)
+    half = shown // 2
+    return " -> ".join(names[:half]) + f" -> ... ({len(names) - shown} more) -> " + " -> ".join(names[-half:])
 
 
 N = TypeVar("N", bound=Hashable)
@@ -259,7 +267,7 @@ def _check_acyclic(comp: Computation) -> None:
     _, cycle = post_order((i.name for i in comp.instructions), lambda name: by_name[name].operands)
     if cycle is not None:
         what = ("uses itself as an operand" if len(cycle) == 2
-                else "is part of an operand cycle: " + " -> ".join(cycle))
+                else "is part of an operand cycle: " + _chain(cycle))
         raise _Problem(what, comp.name, cycle[0])
 
 
@@ -477,6 +485,20 @@ def _convolution(module: Module, comp: Computation, inst: Instruction, ops: list
     for d in dims:
         if d.stride < 1 or d.base_dilation < 1 or d.window_dilation < 1 or d.size < 0:
             raise _Problem(f"window={inst.attrs['window']}: sizes must be >= 0, strides and dilations >= 1")
+    for k, d in enumerate(dims):
+        # XLA's ShapeInference::InferConvolveShape: the window is the kernel's spatial extent, and
+        # each output spatial size follows from the input's, the padding, dilations and stride.
+        kernel = rhs.dims[dnums.kernel_spatial[k]]
+        if d.size != kernel:
+            raise _Problem(f"window size {d.size} of spatial dimension {k} is not the kernel's {kernel}")
+        size = lhs.dims[dnums.input_spatial[k]]
+        padded = ((size - 1) * d.base_dilation + 1 if size else 0) + d.padding_low + d.padding_high
+        window_extent = (d.size - 1) * d.window_dilation + 1 if d.size else 0
+        want = (padded - window_extent) // d.stride + 1 if padded >= window_extent else 0
+        have = out.dims[dnums.output_spatial[k]]
+        if have != want:
+            raise _Problem(f"output spatial dimension {k} is {have}, but input {size}, window {d.size} and "
+                           f"window={inst.attrs['window']} give {want}")
     for key in ("feature_group_count", "batch_group_count"):
         value = inst.attrs.get(key, "1")
         if not value.isdigit() or int(value) < 1:
