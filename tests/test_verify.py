@@ -222,3 +222,14 @@ def test_convolution_window_and_output_follow_xla_shape_inference():
     assert "window size 128 of spatial dimension 1 is not the kernel's 4294967296" in _error(kernel)
     output = text.replace("ROOT %conv = f32[32,24,1024,1]", "ROOT %conv = f32[32,24,1024,9]")
     assert "output spatial dimension 1 is 9, but" in _error(output)
+
+
+def test_a_shape_nested_past_the_bound_is_found_before_any_message_prints_it():
+    # A fusion whose fused root is nested 300 deep: the fusion check would print the root's shape,
+    # so every shape of every computation is checked first (Shape.short() recurses per level).
+    # The fused computation comes after the entry here, so the entry's fusion is looked at first.
+    deep = "(" * 300 + "f32[8,4]" + ")" * 300
+    fused = "fused {\n  fp0 = f32[8,4] parameter(0)\n  ROOT fneg = f32[8,4] negate(fp0)\n}\n"
+    assert fused in BASE
+    text = BASE.replace(fused, "") + "\n" + fused.replace("ROOT fneg = f32[8,4]", f"ROOT fneg = {deep}")
+    assert "'fneg' in computation 'fused': tuple shapes nest more than 64 deep" in _error(text)

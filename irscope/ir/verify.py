@@ -154,6 +154,10 @@ def verify_all(modules: list[Module], text: str | None = None) -> list[Module]:
 def _check_module(module: Module) -> None:
     if module.entry_name not in module.computations:
         raise _Problem(f"the entry computation '{module.entry_name}' is not defined")
+    # First what every later check may look at in any computation: indices, roots, parameters and
+    # shapes (a message prints shapes, so none may be nested past the bound when it does).
+    for comp in module.computations.values():
+        _check_structure(comp)
     for comp in module.computations.values():
         _check_computation(module, comp)
     _check_call_graph(module)
@@ -224,14 +228,21 @@ def post_order(nodes: Iterable[N], successors: Callable[[N], Iterable[N]]) -> tu
 # -- one computation -------------------------------------------------------------------------------
 
 
-def _check_computation(module: Module, comp: Computation) -> None:
+def _check_structure(comp: Computation) -> None:
     by_name = comp.by_name
     for inst in comp.instructions:
         if by_name.get(inst.name) is not inst:
             raise _Problem("is defined twice, or missing from its computation's index", comp.name, inst.name)
+        try:
+            _check_shape(inst.shape)
+        except _Problem as problem:
+            raise _Problem(problem.message, comp.name, inst.name) from None
     if comp.root_name not in by_name:
         raise _Problem(f"the root '{comp.root_name}' is not defined", comp.name)
     _check_parameters(comp)
+
+
+def _check_computation(module: Module, comp: Computation) -> None:
     for inst in comp.instructions:
         try:
             _check_instruction(module, comp, inst)
@@ -282,7 +293,6 @@ def _check_instruction(module: Module, comp: Computation, inst: Instruction) -> 
     for callee in inst.called:
         if callee not in module.computations:
             raise _Problem(f"calls '{callee}', which is not a computation of the module")
-    _check_shape(inst.shape)
     op = inst.opcode
     n = len(inst.operands)
     low, high = OPERAND_COUNTS.get(op, _ANY)
