@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test setup setup-test graphviz chromium bench lint clean
+.PHONY: demo test setup setup-test graphviz chromium bench lint corpus-targets clean
 
 demo: setup graphviz
 	$(PY) -m inspect.hlo examples/mlp.py --svg out/mlp.svg
@@ -17,8 +17,13 @@ test: setup-test graphviz chromium
 bench: setup-test
 	$(PY) benchmarks/parse_speed.py
 
+# Rewrites tests/data/targets/ (H100 and TPU v5e modules compiled here, without either chip).
+corpus-targets: setup-test
+	$(PY) tools/target_corpus.py
+	$(PY) tools/target_corpus.py --table
+
 lint: setup-test
-	$(VENV)/bin/ruff check irscope tests benchmarks examples inspect
+	$(VENV)/bin/ruff check irscope tests benchmarks examples inspect tools
 
 setup: $(VENV)/.installed-base
 setup-test: $(VENV)/.installed-test
@@ -32,7 +37,9 @@ $(VENV)/.installed-base: pyproject.toml $(VENV)/.created
 	$(PY) -m pip install -q -e .
 	touch $@
 
-# The test extra adds tensorflow-cpu (XLA's hlo_pb2 for the parser-parity oracle), pytest and ruff.
+# The test extra adds tensorflow-cpu (XLA's hlo_pb2 for the parser-parity oracle), pytest and ruff, and the
+# gpu and tpu extras (XLA:GPU's and XLA:TPU's compilers, about 1.2 GB) so the deviceless compile tests of
+# tests/test_targets.py run here and in CI rather than skip.
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-base
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@

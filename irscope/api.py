@@ -13,21 +13,30 @@ string or a path) written anywhere, by any XLA.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from irscope.hw import get_chip
-from irscope.ir.files import read_text
+from irscope.ir.files import check_input, read_text
 from irscope.ir.hlo import Module
 from irscope.ir.hlo_parser import parse_module
 from irscope.ir.verify import verify
 from irscope.passes.report import HloReport, analyze
 
 
-def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str = "cpu",
-                backend: str | None = None) -> HloReport:
+def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str | None = None,
+                backend: str | None = None, target: str | None = None,
+                mesh: Mapping[str, int] | None = None) -> HloReport:
     """Lower `fn` at `args` (arrays, `ShapeDtypeStruct`s or a spec string), compile it with XLA and
-    report on the optimized module, placed on chip `hw`'s roofline."""
+    report on the optimized module, placed on chip `hw`'s roofline.
+
+    `target` (`"h100"`, `"tpu-v5e:2x2"`, ...) compiles with that chip's own XLA, without the device
+    (`irscope.frontends.targets`); `mesh` lays PartitionSpec-sharded arguments over its chips. `hw`
+    defaults to the target's chip, else `cpu`."""
+    if target is not None:
+        return _inspect_for_target(fn, args, target, hw=hw, mesh=mesh)
+    hw = hw or "cpu"
     from irscope.frontends.jax_lower import lower
 
     lowered = lower(fn, args, backend=backend)
@@ -48,14 +57,42 @@ def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu
     if isinstance(text_or_path, Module):
         module = verify(text_or_path)
     elif isinstance(text_or_path, os.PathLike) or not _looks_like_hlo_text(text_or_path):
-        path = os.fspath(text_or_path)
+        path = Path(text_or_path)
+        check_input(path, what=" (give HLO text or the path of a dump)")  # a FIFO, a device: one line, no hang
+        from irscope.frontends.formats import sniff
+
+        if sniff(path) in ("mlir", "mlir-bytecode"):  # by its first bytes: StableHLO/MHLO
+            from irscope.frontends import stablehlo
+
+            compiled = stablehlo.compile_mlir(stablehlo.read_mlir(path))
+            module = verify(parse_module(compiled.optimized, str(path)), compiled.optimized)
+            return analyze(module, get_chip(hw), stage=compiled.stage, xla_cost=dict(compiled.cost) or None)
         text = read_text(path, what=" (give HLO text or the path of a dump)", expected="HLO text")
-        module = verify(parse_module(text, path), text)
+        module = verify(parse_module(text, str(path)), text)
     else:
         module = verify(parse_module(text_or_path), text_or_path)
     optimized = module.attrs.get("is_scheduled") == "true" or any(
         i.opcode == "fusion" for i in module.entry.instructions)
     return analyze(module, get_chip(hw), stage="optimized" if optimized else "hlo")
+
+
+def _inspect_for_target(fn: Callable[..., Any], args: Sequence[Any] | str, target: str, *, hw: str | None,
+                        mesh: Mapping[str, int] | None) -> HloReport:
+    """`inspect_jax` with `target`: the target compiler's module, its cost analysis and the target's chip."""
+    from irscope.frontends.targets import compile_for_target
+    from irscope.hw import list_chips
+
+    compiled = compile_for_target(fn, args, target, mesh=mesh)
+    chip = hw or (compiled.target.chip.name if compiled.target.chip.name in list_chips() else "cpu")
+    module = parse_module(compiled.hlo_text, f"<{compiled.name} for {compiled.target.name}>")
+    return analyze(module, get_chip(chip), xla_cost=compiled.cost_analysis, extra=target_extra(compiled))
+
+
+def target_extra(compiled: Any) -> dict[str, Any]:
+    """What a report keeps (its `extra`) about a `CompiledForTarget`: target, devices, autotuning, time."""
+    return {"target": compiled.target.name, "device_kind": compiled.device_kind,
+            "num_devices": compiled.num_devices, "autotuned": compiled.autotuned,
+            "autotune_note": compiled.autotune_note, "compile_s": round(compiled.seconds, 3)}
 
 
 def _looks_like_hlo_text(text: str) -> bool:

@@ -5,6 +5,11 @@ Every number carries its source (`Chip.sources`, field -> where it comes from). 
 this table halves them. The local CPU (`cpu`) is not in the table: its figures are measured once by
 `irscope.measure.probe` and cached, and `get_chip("cpu")` builds a `Chip` from that measurement.
 
+Where this module sits: below `passes` (the roofline and the diff read it), beside `ir`, importing
+nothing above `ir`. Measuring is `measure`'s job, a layer up, so the table does not call the probe:
+the package's `__init__` (the top layer) installs, with `set_cpu_source`, a function that reads or
+runs `irscope.measure.probe` (imported only when `cpu` is asked for), and `get_chip("cpu")` calls it.
+
 Two conventions matter when reading the numbers:
 
 - `peak_flops["f32"]` is the plain (non-tensor-core) FP32 rate on GPUs; `"tf32"` is its own key.
@@ -24,12 +29,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
+from irscope.errors import UnknownChipError
 from irscope.ir.hlo import DTYPE_BYTES
-
-if TYPE_CHECKING:
-    from irscope.measure.probe import ProbeResult
 
 GIB = 2**30
 
@@ -55,6 +57,11 @@ class Chip:
     """Caveats: which unit a figure is for (tensor core or not), unit conventions, fallbacks."""
     product: str = ""
     """Full product name (`NVIDIA H100 SXM5 80GB`), for tables."""
+    platform: str = "cpu"
+    """`gpu`, `tpu` or `cpu`: decides which unit runs an f32 matmul (`peak_key`)."""
+    clock_hz: float | None = None
+    """TPU: the TensorCore clock that turns the compiler's `estimated_cycles` into seconds (source in
+    `sources["clock_hz"]`); None where no figure can be sourced."""
 
     def __post_init__(self) -> None:
         # Freeze the mappings so a Chip is a value, and check the table's one invariant:
@@ -71,6 +78,8 @@ class Chip:
         for value, what in ((self.mem_bandwidth, "mem_bandwidth"), (self.mem_capacity, "mem_capacity")):
             if not value > 0:
                 raise ValueError(f"chip {self.name!r}: {what} must be > 0, got {value!r}")
+        if self.clock_hz is not None and not self.clock_hz > 0:
+            raise ValueError(f"chip {self.name!r}: clock_hz must be > 0, got {self.clock_hz!r}")
         missing = [k for k in self.source_keys() if not self.sources.get(k)]
         if missing:
             raise ValueError(f"chip {self.name!r}: no source for {', '.join(missing)}")
@@ -80,7 +89,8 @@ class Chip:
 
     def source_keys(self) -> tuple[str, ...]:
         """The `sources` keys this chip's numbers need."""
-        return (*(f"peak_flops.{k}" for k in self.peak_flops), "mem_bandwidth", "mem_capacity")
+        clock = ("clock_hz",) if self.clock_hz is not None else ()
+        return (*(f"peak_flops.{k}" for k in self.peak_flops), "mem_bandwidth", "mem_capacity", *clock)
 
     def to_json(self) -> dict[str, object]:
         """Plain-JSON form (the `irscope hw --json` chip entry)."""
@@ -91,6 +101,8 @@ class Chip:
             "peak_flops": dict(self.peak_flops),
             "mem_bandwidth": self.mem_bandwidth,
             "mem_capacity": self.mem_capacity,
+            "platform": self.platform,
+            "clock_hz": self.clock_hz,
             "ridge_point_f32": ridge_point(self, "f32"),
             "ridge_point_f32_uses": peak_dtype_for(self, "f32"),
             "sources": dict(self.sources),
@@ -144,6 +156,38 @@ def peak_flops_for(chip: Chip, dtype: str) -> float:
     return chip.peak_flops[peak_dtype_for(chip, dtype)]
 
 
+Unit = str
+"""`matrix` (a kernel holding a dot or convolution: tensor cores, the TPU's MXU) or `vector` (everything
+else: CUDA cores, the TPU's vector unit)."""
+UNITS = ("matrix", "vector")
+
+
+def peak_key(chip: Chip, dtype: str, unit: Unit = "matrix") -> str:
+    """The `chip.peak_flops` key for a kernel whose work is `dtype` on `unit` (`matrix` or `vector`).
+
+    - GPU, matrix: an f32 dot runs on TF32 tensor cores at XLA:GPU's default precision (JAX's
+      `Precision.DEFAULT`), so `f32` -> `tf32`; bf16/f16/fp8/int8 use their tensor-core keys.
+    - GPU, vector: element-wise work and reductions run on the CUDA cores: the non-tensor `f32` rate for
+      every floating type up to 32 bits (conservative for packed bf16/f16 arithmetic), `f64` for f64.
+    - TPU, matrix: the MXU; an f32 dot at default precision is bf16 MXU work (`FALLBACKS`).
+    - TPU, vector: Google publishes no vector-unit figure, so this falls back like a matrix kernel (the
+      bf16 MXU peak: an upper bound, stated in the chip's notes).
+    - CPU: the measured per-dtype figures, whatever the unit.
+
+    Raises `ValueError` for an unknown unit or dtype.
+    """
+    if unit not in UNITS:
+        raise ValueError(f"unknown unit: {unit!r}; expected one of {', '.join(UNITS)}")
+    if chip.platform == "gpu":
+        if unit == "matrix" and dtype == "f32" and "tf32" in chip.peak_flops:
+            return "tf32"
+        if unit == "vector":
+            key = "f64" if dtype in ("f64", "c128") else "f32"
+            peak_dtype_for(chip, dtype)  # still refuses an unknown dtype
+            return key if key in chip.peak_flops else peak_dtype_for(chip, dtype)
+    return peak_dtype_for(chip, dtype)
+
+
 def ridge_point(chip: Chip, dtype: str = "f32") -> float:
     """FLOP per byte at which `chip` turns from memory- to compute-bound for `dtype`."""
     return peak_flops_for(chip, dtype) / chip.mem_bandwidth
@@ -155,6 +199,21 @@ _H100_DS = "NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column"
 _H200_DS = "NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column"
 _A100_DS = "NVIDIA A100 Tensor Core GPU datasheet, A100 80GB SXM column"
 _TPU_DOC = "Google Cloud TPU documentation, 'TPU v5e' page (cloud.google.com/tpu/docs/v5e), key chip specifications"
+_HGX_B200 = "NVIDIA HGX B200 specifications (8-GPU board; nvidia.com/en-us/data-center/hgx)"
+_TPU_V4 = "Google Cloud TPU documentation, 'TPU v4' page (cloud.google.com/tpu/docs/v4)"
+_TPU_V5P = "Google Cloud TPU documentation, 'TPU v5p' page (cloud.google.com/tpu/docs/v5p)"
+_TPU_V6E = "Google Cloud TPU documentation, 'TPU v6e' page (cloud.google.com/tpu/docs/v6e)"
+_TPU_F32_NOTE = (
+    "Google publishes no f32 or vector-unit figure: an f32 dot at default precision is bf16 MXU work, and "
+    "element-wise kernels fall back to the bf16 MXU peak too (an upper bound; the vector unit is slower)."
+)
+
+
+def _mxu_clock(bf16_peak: float, *, mxus: int) -> float:
+    """A TPU's clock from its bf16 peak: each 128x128 MXU does 128*128 multiply-adds (2 FLOP) a cycle."""
+    return bf16_peak / (mxus * 128 * 128 * 2)
+
+
 _HALVED = "; the datasheet's figure is with 2:4 sparsity, halved here for dense"
 _GIB = " (vendor 'GB' of HBM read as GiB: HBM stacks are binary-sized, and the driver exposes about that many GiB)"
 
@@ -200,6 +259,7 @@ _CHIPS: dict[str, Chip] = {
                 "mem_capacity": f"{_H100_DS}: GPU memory 80GB{_GIB}",
             },
             notes=_HOPPER_NOTES,
+            platform="gpu",
         ),
         Chip(
             name="h200",
@@ -214,6 +274,7 @@ _CHIPS: dict[str, Chip] = {
                 "mem_capacity": f"{_H200_DS}: GPU memory 141GB{_GIB}",
             },
             notes="Same GH100 compute as the H100 SXM5; only memory differs. " + _HOPPER_NOTES,
+            platform="gpu",
         ),
         Chip(
             name="a100",
@@ -240,6 +301,7 @@ _CHIPS: dict[str, Chip] = {
                 "non-tensor-core rate; FP64 tensor cores reach 19.5 TFLOP/s. No FP8 units: f8 types fall "
                 "back to bf16. Dense figures (the datasheet prints dense and sparse side by side)."
             ),
+            platform="gpu",
         ),
         Chip(
             name="tpu-v5e",
@@ -255,6 +317,7 @@ _CHIPS: dict[str, Chip] = {
                     "pallas/mosaic/tpu_info.py has 3.94e14, i.e. 2 x bf16)"
                 ),
                 "mem_bandwidth": f"{_TPU_DOC}: HBM2 capacity and bandwidth '16 GB, 819 GBps'",
+                "clock_hz": f"derived: 197 TFLOP/s / (4 MXUs x 128x128 MACs x 2 FLOP) ({_TPU_DOC})",
                 "mem_capacity": (
                     f"{_TPU_DOC}: HBM2 16 GB; JAX's pallas/mosaic/tpu_info.py gives 17.2e9 bytes, i.e. 16 GiB"
                 ),
@@ -266,14 +329,104 @@ _CHIPS: dict[str, Chip] = {
                 "elementwise f32 runs on the much slower vector unit). A later revision of Google's page "
                 "prints the bandwidth as '800 GiBps'; 819 GB/s is the figure JAX's tpu_info also uses (8.2e11)."
             ),
+            platform="tpu",
+            clock_hz=_mxu_clock(197e12, mxus=4),
+        ),
+        Chip(
+            name="b200",
+            product="NVIDIA B200 (HGX B200, per GPU)",
+            vendor="NVIDIA",
+            peak_flops={
+                "f64": 37e12, "f32": 75e12, "tf32": 1.125e15, "bf16": 2.25e15, "f16": 2.25e15, "f8": 4.5e15,
+                "s8": 4.5e15,
+            },
+            mem_bandwidth=8e12,
+            mem_capacity=191514411008,
+            sources={
+                "peak_flops.f64": f"{_HGX_B200}: FP64 296 TFLOPS / 8 (37 per GPU, non-tensor-core)",
+                "peak_flops.f32": (f"{_HGX_B200}: FP32 600 TFLOPS / 8; XLA's b200.txtpb agrees: 148 SMs x 128 "
+                                   "FP32 units x 2 FLOP x 1.965 GHz = 74.4 TFLOP/s"),
+                "peak_flops.tf32": f"{_HGX_B200}: TF32 Tensor Core 18 PFLOPS / 8{_HALVED}",
+                "peak_flops.bf16": f"{_HGX_B200}: FP16/BF16 Tensor Core 36 PFLOPS / 8{_HALVED}",
+                "peak_flops.f16": f"{_HGX_B200}: FP16/BF16 Tensor Core 36 PFLOPS / 8{_HALVED}",
+                "peak_flops.f8": f"{_HGX_B200}: FP8/FP6 Tensor Core 72 PFLOPS / 8{_HALVED}",
+                "peak_flops.s8": f"{_HGX_B200}: INT8 Tensor Core 72 POPS / 8{_HALVED}",
+                "mem_bandwidth": f"{_HGX_B200}: 64 TB/s of HBM3e bandwidth / 8 (XLA's b200.txtpb: 7.67e12 B/s)",
+                "mem_capacity": "XLA's target config b200.txtpb (irscope/data/gpu_specs): device_memory_size",
+            },
+            notes=(
+                "Per-GPU figures are the 8-GPU HGX B200 board's divided by 8. f32 is the CUDA-core rate; "
+                "'tf32' is the TF32 tensor-core rate XLA:GPU uses for an f32 dot at default precision. "
+                "FP4 (2x FP8) is not in the table: XLA has no fp4 dot here. Dense figures (sparse halved)."
+            ),
+            platform="gpu",
+        ),
+        Chip(
+            name="tpu-v4",
+            product="Google Cloud TPU v4 (per chip, 2 TensorCores)",
+            vendor="Google",
+            peak_flops={"bf16": 275e12, "s8": 275e12},
+            mem_bandwidth=1200e9,
+            mem_capacity=32 * GIB,
+            sources={
+                "peak_flops.bf16": f"{_TPU_V4}: peak compute per chip (bf16) 275 TFLOPs",
+                "peak_flops.s8": f"{_TPU_V4}: peak compute per chip (int8) 275 TOPs",
+                "mem_bandwidth": f"{_TPU_V4}: HBM2 bandwidth per chip 1200 GBps",
+                "mem_capacity": f"{_TPU_V4}: HBM2 capacity per chip 32 GiB",
+                "clock_hz": f"derived: 275 TFLOP/s / (2 TensorCores x 4 MXUs x 128x128 MACs x 2 FLOP) ({_TPU_V4})",
+            },
+            notes="Two TensorCores per chip, which XLA:TPU sees as two devices (megacore). " + _TPU_F32_NOTE,
+            platform="tpu",
+            clock_hz=_mxu_clock(275e12, mxus=8),
+        ),
+        Chip(
+            name="tpu-v5p",
+            product="Google Cloud TPU v5p (per chip, 2 TensorCores)",
+            vendor="Google",
+            peak_flops={"bf16": 459e12, "s8": 918e12},
+            mem_bandwidth=2765e9,
+            mem_capacity=95e9,
+            sources={
+                "peak_flops.bf16": f"{_TPU_V5P}: peak compute per chip (bf16) 459 TFLOPs",
+                "peak_flops.s8": f"{_TPU_V5P}: peak compute per chip (Int8) 918 TOPs",
+                "mem_bandwidth": f"{_TPU_V5P}: HBM2e bandwidth per chip 2765 GBps",
+                "mem_capacity": f"{_TPU_V5P}: HBM2e capacity per chip 95 GB",
+                "clock_hz": f"derived: 459 TFLOP/s / (2 TensorCores x 4 MXUs x 128x128 MACs x 2 FLOP) ({_TPU_V5P})",
+            },
+            notes=_TPU_F32_NOTE,
+            platform="tpu",
+            clock_hz=_mxu_clock(459e12, mxus=8),
+        ),
+        Chip(
+            name="tpu-v6e",
+            product="Google Cloud TPU v6e Trillium (per chip)",
+            vendor="Google",
+            peak_flops={"bf16": 918e12, "s8": 1836e12},
+            mem_bandwidth=1638e9,
+            mem_capacity=32e9,
+            sources={
+                "peak_flops.bf16": f"{_TPU_V6E}: peak compute per chip (bf16) 918 TFLOPs",
+                "peak_flops.s8": f"{_TPU_V6E}: peak compute per chip (Int8) 1836 TOPs",
+                "mem_bandwidth": f"{_TPU_V6E}: HBM bandwidth per chip 1638 GBps",
+                "mem_capacity": f"{_TPU_V6E}: HBM capacity per chip 32 GB",
+            },
+            notes=("One TensorCore with two 256x256 MXUs. No clock is published and the MXU arithmetic does "
+                   "not give a plausible one, so the compiler's estimated_cycles are not converted. "
+                   + _TPU_F32_NOTE),
+            platform="tpu",
         ),
     )
 }
+
+# Table order (`list_chips`, `irscope hw`): GPUs by generation, then TPUs by generation.
+_CHIPS = {n: _CHIPS[n] for n in ("a100", "h100", "h200", "b200", "tpu-v4", "tpu-v5e", "tpu-v5p", "tpu-v6e")}
 
 ALIASES: Mapping[str, str] = MappingProxyType({
     "h100-sxm": "h100", "h100-sxm5": "h100", "h100sxm": "h100", "nvidia-h100": "h100",
     "h200-sxm": "h200", "nvidia-h200": "h200",
     "a100-sxm": "a100", "a100-sxm4": "a100", "a100-80gb": "a100", "nvidia-a100": "a100",
+    "b200-sxm": "b200", "nvidia-b200": "b200",
+    "v4": "tpu-v4", "tpuv4": "tpu-v4", "v5p": "tpu-v5p", "tpuv5p": "tpu-v5p", "v6e": "tpu-v6e", "trillium": "tpu-v6e",
     "v5e": "tpu-v5e", "tpuv5e": "tpu-v5e", "tpu_v5e": "tpu-v5e", "v5litepod": "tpu-v5e", "tpu-v5-lite": "tpu-v5e",
     "local": "cpu", "host": "cpu",
 })
@@ -292,10 +445,21 @@ def get_chip(name: str, *, progress: Callable[[str], None] | None = None) -> Chi
     """
     key = canonical_name(name)
     if key == "cpu":
-        from irscope.measure import probe  # deferred: the probe needs jax, the static table does not
-
-        return cpu_chip(probe.load_or_measure(progress=progress))
+        if _cpu_source is None:
+            raise ValueError("the local CPU's figures are measured: no source installed (`import irscope` "
+                             "installs irscope.measure.probe's; see set_cpu_source)")
+        return _cpu_source(progress)
     return _CHIPS[key]
+
+
+# Builds the `cpu` Chip (from the probe's cache, or by running the probe); set by irscope/__init__.py.
+_cpu_source: Callable[[Callable[[str], None] | None], Chip] | None = None
+
+
+def set_cpu_source(source: Callable[[Callable[[str], None] | None], Chip]) -> None:
+    """Install the function `get_chip("cpu")` calls (with its `progress`) to get this machine's Chip."""
+    global _cpu_source
+    _cpu_source = source
 
 
 def canonical_name(name: str) -> str:
@@ -306,45 +470,5 @@ def canonical_name(name: str) -> str:
     key = name.strip().lower()
     key = ALIASES.get(key, key)
     if key not in list_chips():
-        raise ValueError(f"unknown chip: {name!r}; known: {', '.join(list_chips())}")
+        raise UnknownChipError(f"unknown chip: {name!r}; known: {', '.join(list_chips())}")
     return key
-
-
-def cpu_chip(result: ProbeResult) -> Chip:
-    """The `cpu` Chip from a probe measurement: memory bandwidth is the triad figure, peaks the matmuls."""
-    date = result.measured_at[:10]
-    how = f"measured by irscope's probe on {date} ({result.cpu_model}, {result.cores} cores, jax {result.jax_version})"
-    cfg = result.config
-    peak_flops = {"f32": result.matmul_flops_f32}
-    sources = {
-        "peak_flops.f32": (
-            f"{how}: jax.jit f32 {cfg.matmul_n}x{cfg.matmul_n} matmul on XLA:CPU, best of {cfg.matmul_repeats}"
-        ),
-        "mem_bandwidth": (
-            f"{how}: STREAM-like triad a = b + s*c, numpy, {result.threads} threads, "
-            f"3 x {cfg.array_bytes / 2**20:.0f} MiB arrays, best of {cfg.bw_repeats}"
-        ),
-        "mem_capacity": "total RAM from os.sysconf (SC_PHYS_PAGES x SC_PAGE_SIZE)",
-    }
-    if result.matmul_flops_f64 is not None:
-        peak_flops["f64"] = result.matmul_flops_f64
-        sources["peak_flops.f64"] = (
-            f"{how}: jax.jit f64 {cfg.matmul_n_f64}x{cfg.matmul_n_f64} matmul on XLA:CPU, "
-            f"best of {cfg.matmul_repeats}"
-        )
-    return Chip(
-        name="cpu",
-        product=f"{result.cpu_model} ({result.cores} cores)",
-        vendor=result.vendor,
-        peak_flops=peak_flops,
-        mem_bandwidth=result.triad_bw,
-        mem_capacity=float(result.mem_total),
-        sources=sources,
-        notes=(
-            "Measured, not datasheet: the FLOP/s are what XLA:CPU reaches on a large matmul (not the "
-            "cores' theoretical FMA peak), and the bandwidth is a multi-threaded numpy triad. XLA:CPU's "
-            f"own fused triad reached {result.triad_bw_xla / 1e9:.1f} GB/s. Other float types fall back "
-            "to f32 (XLA:CPU upcasts bf16/f16 dots to f32 on CPUs without native bf16 units)."
-        ),
-    )
-

@@ -228,3 +228,35 @@ def test_swapped_arguments_are_a_signature_change_only():
     assert result.summary["changed"] == result.summary["added"] == result.summary["removed"] == 0
     assert result.signature == ("parameter 0 (x) is now parameter 1", "parameter 1 (w) is now parameter 0")
     assert not result.identical
+
+
+# --- looking through to the producer (irscope.ir.opcodes.PASS_THROUGH) -------------------------------
+
+_BARRIER = """HloModule m, entry_computation_layout={(f32[8]{0}, f32[8]{0})->f32[8]{0}}
+
+ENTRY main {
+  p0 = f32[8]{0} parameter(0)
+  p1 = f32[8]{0} parameter(1)
+  %s
+  ROOT e = f32[8]{0} exponential(x)
+}
+"""
+
+
+def test_an_input_behind_an_opt_barrier_is_traced_to_its_parameter() -> None:
+    # The same exponential reads parameter 1, once directly and once through an opt-barrier and a
+    # get-tuple-element: XLA forwards the buffer, so the kernel's input is the same and it is unchanged.
+    direct = parse_module(_BARRIER % "x = f32[8]{0} add(p1, p1)")
+    barrier = parse_module(_BARRIER % (
+        "t = (f32[8]{0}, f32[8]{0}) tuple(p0, p1)\n"
+        "  b = (f32[8]{0}, f32[8]{0}) opt-barrier(t)\n"
+        "  g = f32[8]{0} get-tuple-element(b), index=1\n"
+        "  x = f32[8]{0} add(g, g)"))
+    result = diff_modules(direct, barrier)
+    assert result.summary["changed"] == 0 and result.summary["added"] == 0, result.to_text()
+    swapped = parse_module(_BARRIER % ("t = (f32[8]{0}, f32[8]{0}) tuple(p0, p1)\n"
+                                       "  b = (f32[8]{0}, f32[8]{0}) opt-barrier(t)\n"
+                                       "  g = f32[8]{0} get-tuple-element(b), index=0\n"
+                                       "  x = f32[8]{0} add(g, g)"))
+    # Through the barrier to parameter 0 instead: the add reads another tensor, so it changed.
+    assert diff_modules(direct, swapped).summary["changed"] == 1

@@ -1,16 +1,14 @@
 """`irscope diff` / `python -m inspect.diff` end to end: the text report (golden files), the JSON, the
 exit status (0 same, 1 different, 2 trouble) and the sides it accepts.
 
-Golden files live in tests/golden/. To regenerate them after an intended change, run
-`IRSCOPE_UPDATE_GOLDENS=1 pytest tests/test_diff_cli.py` and review `git diff tests/golden tests/data`
-before committing: the flag also recompiles the HLO fixtures tests/data/gelu_{exact,tanh}.hlo from
-examples/gelu.py (fixtures, not live compiles, keep the goldens independent of the machine's CPU).
+Golden files live in tests/golden/ (`pytest --update-goldens` regenerates them; see conftest.py). Their
+inputs are the fixed HLO files tests/data/gelu_{exact,tanh}.hlo, compiled once from examples/gelu.py
+(fixtures, not live compiles, keep the goldens independent of the machine's CPU and of jax's version).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -20,32 +18,6 @@ from conftest import REPO
 from irscope.cli import main as cli_main
 from irscope.cli.common import UserError
 from irscope.cli.diff import parse_xla_flags
-
-GOLDEN = REPO / "tests" / "golden"
-DATA = REPO / "tests" / "data"
-UPDATE = os.environ.get("IRSCOPE_UPDATE_GOLDENS") == "1"
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.exists(), f"no golden file {path}: run with IRSCOPE_UPDATE_GOLDENS=1 and review it"
-    assert text == path.read_text(encoding="utf-8"), (
-        f"output differs from {path}; if the change is intended, rerun with IRSCOPE_UPDATE_GOLDENS=1")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fixtures() -> None:
-    """With IRSCOPE_UPDATE_GOLDENS=1, recompile the HLO fixtures the goldens are made from."""
-    if not UPDATE:
-        return
-    from irscope.frontends import model_file
-
-    for entry in model_file.resolve(REPO / "examples" / "gelu.py"):
-        (DATA / f"gelu_{entry.name}.hlo").write_text(entry.lower().optimized, encoding="utf-8")
 
 
 @pytest.fixture
@@ -69,22 +41,22 @@ def diff(capsys, monkeypatch):
 EXACT, TANH = "tests/data/gelu_exact.hlo", "tests/data/gelu_tanh.hlo"
 
 
-def test_golden_gelu_exact_vs_tanh(diff):
+def test_golden_gelu_exact_vs_tanh(diff, golden):
     code, out, _ = diff(EXACT, TANH, "--hw", "h100")
     assert code == 1
-    check_golden("diff_gelu_exact_vs_tanh.txt", out)
+    golden("diff_gelu_exact_vs_tanh.txt", out)
 
 
-def test_golden_gelu_all_kernels(diff):
+def test_golden_gelu_all_kernels(diff, golden):
     code, out, _ = diff(EXACT, TANH, "--hw", "h100", "--all")
     assert code == 1
-    check_golden("diff_gelu_exact_vs_tanh_all.txt", out)
+    golden("diff_gelu_exact_vs_tanh_all.txt", out)
 
 
-def test_golden_identical(diff):
+def test_golden_identical(diff, golden):
     code, out, _ = diff(TANH, TANH, "--hw", "h100")
     assert code == 0
-    check_golden("diff_identical.txt", out)
+    golden("diff_identical.txt", out)
 
 
 def test_json_and_html_outputs(diff, tmp_path):
@@ -124,7 +96,7 @@ def test_stage_hlo_compares_xla_input(diff):
 @pytest.mark.parametrize("argv, message", [
     (("nope.hlo", TANH), "nope.hlo: no such file"),
     ((EXACT, "tests"), "is a directory"),
-    ((f"{EXACT}::f", TANH), "no such file"),
+    ((f"{EXACT}::f", TANH), "::fn picks a function of a model.py, not of a .hlo file"),
     (("examples/gelu.py", TANH), "offers 2 programs"),
     (("examples/gelu.py::nosuch", TANH), "no function 'nosuch'"),
     ((EXACT, TANH, "--hw", "abacus"), "unknown chip"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import pathlib
 import random
 import re
 
@@ -10,7 +12,7 @@ from conftest import corpus_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jax_programs import PROGRAMS, texts
-from xla_oracle import differences, irscope_view, xla_view
+from xla_oracle import differences, irscope_view, xla_verdicts, xla_view
 
 from irscope.ir.attrs import int_list, metadata_field, metadata_fields, name_list
 from irscope.ir.hlo import Shape
@@ -39,6 +41,52 @@ def test_corpus_matches_xla_parser(path):
 
 def test_corpus_is_complete(corpus):
     assert len(corpus) >= 58
+
+
+# XLA's own test files (tests/data/corpus/xla/SOURCES.md), each piece of a `// -----` file on its own.
+XLA_CORPUS = pathlib.Path(__file__).resolve().parent / "data" / "corpus" / "xla"
+XLA_CORPUS_FILES = sorted(XLA_CORPUS.glob("*.hlo"))
+# (file, line of the piece) -> why irscope and XLA may disagree there.
+KNOWN_DISAGREEMENTS = {
+    ("hlo__translate__hlo_to_mhlo__tests__import_async.hlo", 234):
+        "recv-done is written (f32[128,21], token[]) but XLA replaces the written shape with the one "
+        "it derives from the recv, (f32[128,32], token[]); irscope keeps the written shape",
+}
+
+
+@functools.cache
+def _xla_corpus_verdicts() -> dict[tuple[str, int], tuple[str, object]]:
+    """XLA's parse of every piece of the XLA corpus, in one child process (XLA aborts on some)."""
+    keys, texts = [], []
+    for path in XLA_CORPUS_FILES:
+        for line, piece in _split_modules(path.read_text()):
+            keys.append((path.name, line))
+            texts.append(piece)
+    return dict(zip(keys, xla_verdicts(texts), strict=True))
+
+
+def test_xla_corpus_is_large():
+    verdicts = _xla_corpus_verdicts()
+    accepted = sum(status == "ok" for status, _ in verdicts.values())
+    assert len(XLA_CORPUS_FILES) >= 450 and len(verdicts) >= 1000 and accepted >= 850
+
+
+@pytest.mark.parametrize("path", XLA_CORPUS_FILES, ids=lambda p: p.name)
+def test_xla_corpus(path):
+    """Where XLA's parser accepts a piece, irscope accepts it and builds the same graph; where XLA
+    refuses it, irscope either refuses it with one HloParseError or reads it (irscope is more lenient:
+    it does not check the types of the operands, for one)."""
+    verdicts = _xla_corpus_verdicts()
+    for line, piece in _split_modules(path.read_text()):
+        status, xla = verdicts[(path.name, line)]
+        try:
+            module = parse_module(piece, str(path))
+        except HloParseError as err:
+            assert status != "ok", f"line {line}: XLA accepts this piece, irscope says {err.one_line}"
+            assert err.message and "\n" not in err.message
+            continue
+        if status == "ok" and (path.name, line) not in KNOWN_DISAGREEMENTS:
+            assert differences(xla, irscope_view(module)) == [], f"piece at line {line}"
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
@@ -253,3 +301,190 @@ def test_mesh_replica_groups_match_xla():
     assert root.attrs["replica_groups"] == "mesh['axis_0'=2,'axis_1'=1,'axis_2'=4]{'axis_0'}"
     assert root.attrs["use_global_device_ids"] == "true" and root.called == ("add",)
     assert differences(xla_view(MESH_GROUPS), irscope_view(module)) == []
+
+
+# Forms of XLA's grammar beyond what its printer writes, each as XLA's own tests write it.
+GRAMMAR_FORMS = {
+    "inferred shapes": """HloModule m
+add {
+  x = f32[] parameter(0)
+  y = f32[] parameter(1)
+  ROOT s = add(x, y)
+}
+ENTRY e {
+  a = f32[4,8] parameter(0)
+  t = tuple(a, a)
+  g = get-tuple-element(t), index=1
+  c = compare(a, g), direction=LT
+  s = select(c, a, g)
+  b = broadcast(s), dimensions={2}
+  tr = transpose(b), dimensions={2,1,0}
+  r = reduce(tr, f32[] constant(0)), dimensions={0}, to_apply=add
+  d = dot(a, r), lhs_contracting_dims={0}, rhs_contracting_dims={0}
+  cat = concatenate(d, d), dimensions={1}
+  p = pad(cat, f32[] constant(0)), padding=1_1x0_2_1
+  ROOT out = (f32[4,8], f32[10,9]) tuple(a, p)
+}
+""",
+    "nested instructions": """HloModule m
+ENTRY e {
+  p = f32[] parameter(0)
+  ROOT r = f32[1,8] reshape(f32[8] broadcast(add(p, f32[] parameter(1))))
+}
+""",
+    "buffer shapes": """HloModule m
+ENTRY e {
+  c = f32[] constant(0)
+  b = b(f32[]) custom-call(c), custom_call_target="Pin", output_to_operand_aliasing={{}: (0, {})}, api_version=API_VERSION_TYPED_FFI
+  ROOT u = f32[] custom-call(b), custom_call_target="Unpin", api_version=API_VERSION_TYPED_FFI
+}
+""",
+    "literal attributes": """HloModule m
+ENTRY e {
+  p = f32[2,3] parameter(0)
+  a = f32[2,3] custom-call(p), custom_call_target="SetBound", literal=s32[] 1
+  b = f32[2,3] custom-call(a), custom_call_target="t", literal=s32[2]{0} {1, 2}
+  ROOT c = f32[2,3] custom-call(b), custom_call_target="t", literal=( s32[4]{0} {4, 128, 128, 3}, pred[] true )
+}
+""",
+    "module name with a colon, computation inline": """HloModule m:
+ENTRY e {
+  p = f32[8] parameter(0)
+  ROOT r = f32[] reduce(p, f32[] constant(0)), dimensions={0}, to_apply={
+    x = f32[] parameter(0)
+    y = f32[] parameter(1)
+    ROOT m = maximum(x, y)
+  }
+}
+""",
+    "async sugar": """HloModule m
+ENTRY e {
+  p = f32[4] parameter(0)
+  s = ((f32[4]), f32[4], s32[]) custom-call-start(p), custom_call_target="foo"
+  u = ((f32[4]), f32[4], s32[]) custom-call-update(s)
+  d = f32[4] custom-call-done(u)
+  ROOT r = add(d, p)
+}
+""",
+    "unbounded dimensions": """HloModule m
+ENTRY e {
+  a = f32[?,3] parameter(0)
+  ROOT r = f32[?,3] negate(a)
+}
+""",
+}
+
+
+@pytest.mark.parametrize("form", sorted(GRAMMAR_FORMS))
+def test_grammar_forms_match_xla(form):
+    text = GRAMMAR_FORMS[form]
+    assert differences(xla_view(text), irscope_view(parse_module(text))) == []
+
+
+def test_grammar_forms_details():
+    inferred = parse_module(GRAMMAR_FORMS["inferred shapes"]).entry.by_name
+    assert str(inferred["p"].shape) == "f32[10,9]" and inferred["c"].shape.dtype == "pred"
+    assert inferred["b"].shape.dims == (2, 4, 8) and inferred["r"].shape.dims == (4, 2)
+    nested = parse_module(GRAMMAR_FORMS["nested instructions"]).entry
+    assert [i.opcode for i in nested.instructions] == ["parameter", "parameter", "add", "broadcast", "reshape"]
+    assert nested.root.operands == ("broadcast.anon",)
+    buffers = parse_module(GRAMMAR_FORMS["buffer shapes"]).entry.by_name
+    assert buffers["b"].shape.is_buffer and str(buffers["b"].shape) == "b(f32[])"
+    assert buffers["b"].shape.byte_size == 4 and not buffers["b"].shape.is_array
+    literal = parse_module(GRAMMAR_FORMS["literal attributes"]).entry.by_name
+    assert literal["a"].attrs["literal"] == "s32[] 1" and literal["b"].attrs["literal"] == "s32[2]{0} { 1 , 2 }"
+    inline = parse_module(GRAMMAR_FORMS["module name with a colon, computation inline"])
+    assert inline.name == "m" and list(inline.computations) == ["_", "e"] and inline.entry.root.called == ("_",)
+    sugar = parse_module(GRAMMAR_FORMS["async sugar"]).entry
+    assert [i.opcode for i in sugar.instructions][1:4] == ["custom-call-start", "custom-call-update", "custom-call-done"]
+    assert str(parse_module(GRAMMAR_FORMS["unbounded dimensions"]).entry.root.shape) == "f32[?,3]"
+
+
+def test_compact_get_tuple_element():
+    # `t#1#0`, newer than the XLA bundled with jaxlib here, so checked without the oracle.
+    text = """ENTRY e {
+  p = (f32[4], (s32[], f32[4])) parameter(0)
+  a = f32[4] negate(p#1#1)
+  ROOT r = add(a, p#0)
+}
+"""
+    entry = parse_module(text).entry
+    gtes = [(i.name, i.operands, i.attrs["index"]) for i in entry.instructions if i.opcode == "get-tuple-element"]
+    assert gtes == [("p#1", ("p",), "1"), ("p#1#1", ("p#1",), "1"), ("p#0", ("p",), "0")]
+    assert entry.root.shape == Shape("f32", (4,))
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("ENTRY e {\n  p = f32[2] parameter(0)\n  ROOT r = reshape(p)\n}\n", "cannot infer the result shape of 'reshape'"),
+        ("ENTRY e {\n  ROOT r = add(p, p)\n}\n", "operand 'p' is not defined before it"),
+        ("ENTRY e {\n  p = f32[2] parameter(0)\n  ROOT g = get-tuple-element(p), index=0\n}\n", "index 0 out of range"),
+        ("ENTRY e {\n  p = (f32[2]) parameter(0)\n  ROOT r = f32[2] negate(p#3)\n}\n", "needs 'p' to be a tuple with element 3"),
+        ("ENTRY e {\n  ROOT p = b((f32[2])) parameter(0)\n}\n", "after the array shape of a buffer"),
+    ],
+)
+def test_grammar_errors(text, message):
+    with pytest.raises(HloParseError) as info:
+        parse_module(text, "bad.hlo")
+    assert message in info.value.message
+
+
+def _deep(prefix: str, depth: int, suffix: str) -> str:
+    return prefix * depth + suffix
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a tuple shape nested 100,000 deep (issue 18: RecursionError)
+        "ENTRY e {\n  ROOT p = " + "(" * 100_000 + "f32[]" + ")" * 100_000 + " parameter(0)\n}\n",
+        # an operand nested 100,000 instructions deep
+        "ENTRY e {\n  p = f32[] parameter(0)\n  ROOT r = " + "negate(" * 100_000 + "p" + ")" * 100_000 + "\n}\n",
+        # computations written inline, 1,000 deep
+        "ENTRY e {\n  p = f32[] parameter(0)\n  ROOT r = f32[] call(p), to_apply="
+        + "{ x = f32[] parameter(0)\n ROOT c = f32[] call(x), to_apply=" * 1000 + "x" + "}" * 1000 + "\n}\n",
+    ],
+    ids=["tuple shape", "nested operands", "inline computations"],
+)
+def test_deep_nesting_is_a_clean_error(text):
+    with pytest.raises(HloParseError) as info:
+        parse_module(text, "deep.hlo")
+    assert "levels deep" in info.value.message
+
+
+@pytest.mark.parametrize("opener, closer", [("{", "}"), ("[", "]"), ("(", ")")])
+def test_huge_nested_attribute_is_linear(opener, closer):
+    """A 2 MB attribute of nested brackets (issue 18 found a hang on 5 MB): linear, a clean error if unbalanced."""
+    import time
+
+    depth = 1_000_000
+    text = ("ENTRY e {\n  ROOT p = f32[] parameter(0), backend_config=" + opener * depth + closer * depth + "\n}\n")
+    start = time.perf_counter()
+    module = parse_module(text)
+    assert time.perf_counter() - start < 20
+    assert len(module.entry.root.attrs["backend_config"]) == 2 * depth
+    with pytest.raises(HloParseError):  # unbalanced: a clean error, as fast
+        parse_module(text.replace(closer * depth, closer * (depth - 1)))
+
+
+def test_deep_but_reasonable_nesting_parses():
+    depth = 150
+    text = "ENTRY e {\n  ROOT p = " + "(" * depth + "f32[]" + ")" * depth + " parameter(0)\n}\n"
+    shape = parse_module(text).entry.root.shape
+    for _ in range(depth):
+        shape = shape.tuple_shapes[0]
+    assert shape == Shape("f32")
+
+
+def test_fast_path_builds_whole_instructions():
+    """The parser sets an Instruction's slots directly: every field must be set, as __init__ would."""
+    import dataclasses
+
+    from irscope.ir.hlo import Instruction
+
+    _, text = texts("mlp")
+    for comp in parse_module(text).computations.values():
+        for inst in comp.instructions:
+            rebuilt = Instruction(*(getattr(inst, f.name) for f in dataclasses.fields(Instruction)))
+            assert dataclasses.astuple(rebuilt) == dataclasses.astuple(inst)

@@ -13,6 +13,7 @@ from conftest import REPO
 from irscope.cli import hlo as hlo_cli
 from irscope.cli.common import OneLineParser, UserError
 from irscope.cli.passes import add_arguments, run_target
+from irscope.errors import IrscopeError
 from irscope.frontends import model_file
 from irscope.hw import get_chip
 from irscope.ir.hlo_parser import parse_module
@@ -147,7 +148,7 @@ def test_cli_one_pass(capsys, tmp_path):
 
 
 def test_cli_errors(tmp_path):
-    with pytest.raises(UserError, match="no pass named 'nosuch'"):
+    with pytest.raises(IrscopeError, match="no pass named 'nosuch'"):
         run_target(_hlo_args(str(MLP), "--pass", "nosuch", "--hw", "h100"))
     with pytest.raises(UserError, match="already optimized"):
         run_target(_hlo_args(str(REPO / "tests" / "data" / "gelu_tanh.hlo"), "--passes", "--hw", "h100"))

@@ -1,6 +1,6 @@
 """Tests for `irscope.render.dot`: the view data first (what is drawn), then DOT through Graphviz.
 
-The kernel graphs are built by hand to the schema of `irscope.ir.kernel_graph`; `transformer_graph`
+The kernel graphs are built by hand to the schema of `irscope.ir.graph_schema`; `transformer_graph`
 makes a training-step-like graph of any size (layers of attention + MLP kernels, one weight per
 matmul, a constant feeding every layer, a ROOT tuple of all gradients).
 """
@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from irscope.render import dot as rd
+from irscope.render import graph_view as gv
 
 HAVE_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz 'dot' not installed")
@@ -254,7 +255,7 @@ def test_expand_draws_fusions_as_clusters() -> None:
 
 
 def test_expand_degrades_above_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rd, "EXPAND_MAX_NODES", 5)
+    monkeypatch.setattr(gv, "EXPAND_MAX_NODES", 5)
     view = rd.build_view(small_graph(), expand=True)
     assert not view.expanded
     assert all(not n.fused for n in view.nodes)
@@ -490,16 +491,6 @@ def test_svg_written_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.Mon
     assert [p.name for p in tmp_path.iterdir()] == ["kernels.svg"]
 
 
-def test_failed_write_removes_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(src: str, dst: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(rd.os, "replace", broken)
-    with pytest.raises(OSError, match="disk full"):
-        rd._write_atomic(tmp_path / "x.svg", "<svg/>")
-    assert list(tmp_path.iterdir()) == []
-
-
 # ---------------------------------------------------------------------------------------------
 # Plain data
 
@@ -524,7 +515,7 @@ def test_view_to_json() -> None:
     assert data["schema"] == "irscope.kernel-graph-view/1"
     assert len(data["nodes"]) == len(view.nodes) and len(data["edges"]) == len(view.edges)
     assert data["groups"][0]["indices"] == [0, 1, 2]
-    assert "drawn for 3" not in repr(view) and "View jit_step/main.42" in repr(view)
+    assert f"drawn for {view.kernels} kernels>" in repr(view) and "View jit_step/main.42" in repr(view)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -632,3 +623,69 @@ def test_view_invariants(rows: list, root_tuple: bool, collapse: bool, span: int
         assert all(rank[e.dst] - rank[e.src] <= span for e in view.edges if not e.carried)
     text = view.to_dot()
     assert text.count("{") == text.count("}") or "{" in "".join(ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting kernels as the table does; saying when --expand could not expand
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.mark.parametrize("name", ["mlp_before_optimization.hlo", "gelu_tanh.hlo"])
+def test_header_counts_kernels_as_the_table_does(name: str) -> None:
+    from irscope.hw import get_chip
+    from irscope.ir.hlo_parser import parse_module
+    from irscope.passes.report import analyze
+
+    report = analyze(parse_module((DATA / name).read_text(), name), get_chip("h100"))
+    graph = report.graph()
+    inputs = sum(1 for _, d in graph.nodes(data=True) if d["kind"] in ("parameter", "constant"))
+    assert inputs > 0  # the graph draws the inputs beside the kernels...
+    view = rd.build_view(graph)
+    assert view.kernels == len(report.rows)  # ...but counts only kernels, like the table
+    assert f"{len(report.rows)} kernels, drawn as" in rd.view_to_dot(view)
+
+
+def test_expand_too_large_is_said_once_to_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gv, "EXPAND_MAX_NODES", 5)
+    said: list[str] = []
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz not installed")
+    svg = rd.render_svg(small_graph(), expand=True, warn=said.append)
+    assert len(said) == 1 and said[0].startswith("not expanded:") and "narrow the view" in said[0]
+    assert "not expanded" in svg
+    said.clear()
+    rd.render_svg(small_graph(), expand=False, warn=said.append)
+    assert said == []
+
+
+def test_cli_expand_warns_on_stderr(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                    tmp_path: Path) -> None:
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz not installed")
+    from irscope.cli.main import main
+
+    monkeypatch.setattr(gv, "EXPAND_MAX_NODES", 2)
+    assert main(["hlo", str(DATA / "gelu_tanh.hlo"), "--hw", "h100", "--svg", str(tmp_path / "g.svg"),
+                 "--expand"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "--expand" in line]
+    assert len(warnings) == 1 and "--computation" in warnings[0]
+
+
+def test_every_graph_attribute_is_in_the_one_schema() -> None:
+    # Both builders (HLO and TFLite) write only what irscope.ir.graph_schema declares.
+    from irscope.hw import get_chip
+    from irscope.ir.graph_schema import KernelNode, TensorEdge
+    from irscope.ir.hlo_parser import parse_module
+    from irscope.ir.tflite import read_tflite
+    from irscope.passes.quantization import analyze_tflite
+    from irscope.passes.report import analyze
+
+    chip = get_chip("h100")
+    graphs = [analyze(parse_module((DATA / "mlp_before_optimization.hlo").read_text()), chip).graph(),
+              analyze_tflite(read_tflite(DATA / "tflite" / "micro_speech_quantized.tflite"), chip).graph()]
+    for graph in graphs:
+        for _, attrs in graph.nodes(data=True):
+            assert set(attrs) <= set(KernelNode.__annotations__), set(attrs) - set(KernelNode.__annotations__)
+        for *_, attrs in graph.edges(data=True):
+            assert set(attrs) <= set(TensorEdge.__annotations__), set(attrs) - set(TensorEdge.__annotations__)

@@ -4,6 +4,10 @@
 module to an `HloModuleProto` and decodes it with the `hlo_pb2` module that TensorFlow ships.
 `irscope_view(module)` puts irscope's parse in the same form, so tests compare plain data.
 
+XLA's parser CHECK-fails (aborts the whole process) on a few invalid inputs that its own tests
+feed it, so `xla_verdicts(texts)` runs it in a child process and reports such a text as refused;
+the corpus test goes through it.
+
 The form is structural: XLA's parser makes instruction names unique across the whole module
 (`p0` in a second computation becomes `p0.1`) and may reorder a computation's instructions, so
 neither names nor positions can be compared. Each computation becomes the multiset of its
@@ -13,6 +17,12 @@ instructions' structural keys (see `_canonical`).
 from __future__ import annotations
 
 import collections
+import os
+import pickle
+import re
+import struct
+import subprocess
+import sys
 
 from jax._src.lib import xla_client as xc
 
@@ -30,13 +40,18 @@ _TYPE_NAMES = {v: k.lower() for k, v in xla_data_pb2.PrimitiveType.items()}
 View = dict[str, tuple]  # computation name -> (is entry, size, structural multiset, root key)
 
 
+_UNBOUNDED = -(2**63)  # how XLA stores the size of a `?` dimension
+
+
 def _proto_shape(shape) -> str:
     name = _TYPE_NAMES[shape.element_type]
     if name == "tuple":
         return "(" + ", ".join(_proto_shape(s) for s in shape.tuple_shapes) + ")"
+    if name == "buffer":
+        return f"b({_proto_shape(shape.tuple_shapes[0])})"
     if name in ("token", "opaque_type"):
         return "token[]" if name == "token" else "opaque[]"
-    return f"{name}[{','.join(str(d) for d in shape.dimensions)}]"
+    return f"{name}[{','.join('?' if d == _UNBOUNDED else str(d) for d in shape.dimensions)}]"
 
 
 def _our_shape(shape: Shape) -> str:
@@ -76,22 +91,60 @@ def _canonical(insts: list[tuple]) -> tuple[collections.Counter, int]:
 
 
 def xla_view(text: str) -> View:
-    proto = xla_proto(text)
+    return view_of_proto(xla_proto(text))
+
+
+_WRAPPER = re.compile(r"async_wrapped(\.\d+)?")
+_ASYNC_STEP = {"async-start": "start", "async-update": "update", "async-done": "done"}
+
+
+def _sugar_wrappers(proto) -> dict[int, object]:
+    """Computations XLA's parser made for async sugar (`custom-call-start(...)` is an async-start
+    calling a new computation, `async_wrapped`, of parameters and the custom-call): id -> its root."""
+    wrappers = {}
+    for comp in proto.computations:
+        root = next(i for i in comp.instructions if i.id == comp.root_id)
+        if _WRAPPER.fullmatch(comp.name) and all(
+            i.opcode == "parameter" and i.name.startswith("async_param")
+            for i in comp.instructions if i.id != comp.root_id
+        ):
+            wrappers[comp.id] = root
+    return wrappers
+
+
+def view_of_proto(proto) -> View:
+    """The view of XLA's module, with async sugar put back as written: irscope keeps
+    `custom-call-start` as the opcode and makes no wrapper computation."""
     comp_names = {c.id: c.name for c in proto.computations}
+    wrappers = _sugar_wrappers(proto)
     view: View = {}
     for comp in proto.computations:
+        if comp.id in wrappers:
+            continue
         pos = {inst.id: k for k, inst in enumerate(comp.instructions)}
-        insts = [
-            (
-                inst.opcode,
+        sugar: dict[int, str] = {}  # instruction id -> the wrapped opcode of an async chain
+        insts = []
+        for inst in comp.instructions:
+            opcode = inst.opcode
+            called = tuple(comp_names[c] for c in inst.called_computation_ids)
+            wrapped = next((wrappers[c] for c in inst.called_computation_ids if c in wrappers), None)
+            if opcode in _ASYNC_STEP:
+                if wrapped is not None:
+                    sugar[inst.id] = wrapped.opcode
+                    called = tuple(comp_names[c] for c in wrapped.called_computation_ids)
+                elif inst.operand_ids and inst.operand_ids[0] in sugar and opcode != "async-start":
+                    sugar[inst.id] = sugar[inst.operand_ids[0]]
+                if inst.id in sugar:
+                    opcode = f"{sugar[inst.id]}-{_ASYNC_STEP[opcode]}"
+                    called = called if _ASYNC_STEP[inst.opcode] == "start" else ()
+            insts.append((
+                opcode,
                 _proto_shape(inst.shape),
                 inst.parameter_number if inst.opcode == "parameter" else -1,
                 tuple(pos[o] for o in inst.operand_ids),
-                tuple(comp_names[c] for c in inst.called_computation_ids),
+                called,
                 inst.id == comp.root_id,
-            )
-            for inst in comp.instructions
-        ]
+            ))
         view[comp.name] = (comp.id == proto.entry_computation_id, len(insts), *_canonical(insts))
     return view
 
@@ -132,3 +185,55 @@ def differences(xla: View, ours: View) -> list[str]:
         if x[3] != o[3]:
             out.append(f"{name}: roots differ")
     return out
+
+
+# -- XLA's parser in a child process -----------------------------------------------------------
+# The child reads a pickled list of texts and the index to start at, and writes one length-prefixed
+# pickle per text: ("ok", serialized HloModuleProto) or ("refused", XLA's message).
+_CHILD = r"""
+import pickle, struct, sys
+from jax._src.lib import xla_client as xc
+texts, start = pickle.load(sys.stdin.buffer)
+out = sys.stdout.buffer
+for text in texts[start:]:
+    try:
+        result = ("ok", xc.hlo.hlo_module_from_text(text).as_serialized_hlo_module_proto())
+    except Exception as e:
+        lines = str(e).strip().splitlines() or [type(e).__name__]
+        result = ("refused", next((l for l in lines if "error:" in l), lines[0]).strip())
+    blob = pickle.dumps(result)
+    out.write(struct.pack("<Q", len(blob)) + blob)
+    out.flush()
+"""
+
+
+def xla_verdicts(texts: list[str]) -> list[tuple[str, object]]:
+    """XLA's parse of each text, in a child process: ("ok", View) or ("refused", message).
+
+    A text on which XLA's parser aborts the process is ("refused", "aborted: ..."), and the child
+    is restarted at the next text.
+    """
+    results: list[tuple[str, object]] = []
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    while len(results) < len(texts):
+        child = subprocess.run(
+            [sys.executable, "-c", _CHILD], input=pickle.dumps((texts, len(results))),
+            capture_output=True, env=env, check=False,
+        )
+        data, pos = child.stdout, 0
+        while pos + 8 <= len(data):
+            (size,) = struct.unpack_from("<Q", data, pos)
+            if pos + 8 + size > len(data):
+                break
+            status, payload = pickle.loads(data[pos + 8: pos + 8 + size])
+            pos += 8 + size
+            if status == "ok":
+                proto = hlo_pb2.HloModuleProto()
+                proto.ParseFromString(payload)
+                results.append(("ok", view_of_proto(proto)))
+            else:
+                results.append(("refused", payload))
+        if child.returncode != 0 and len(results) < len(texts):
+            last = [line for line in child.stderr.decode(errors="replace").splitlines() if line.startswith("F")]
+            results.append(("refused", "aborted: " + (last[-1] if last else f"exit {child.returncode}")))
+    return results

@@ -15,11 +15,11 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from irscope.cli.common import UserError, check_target, progress, read_hlo_file, write_atomic
+from irscope.cli.common import UserError, progress, write_atomic
 from irscope.render.table import plural
+from irscope.util.text import first_line as _first_line
 
 EPILOG = """\
 BEFORE and AFTER are each one of:
@@ -40,6 +40,7 @@ examples:
   python -m inspect.diff model.py::step model.py::step_remat --html diff.html
   python -m inspect.diff model.py model.py --xla-flags-after "--xla_disable_hlo_passes=fusion"
   python -m inspect.diff before.mlir after.mlir --json diff.json
+  python -m inspect.diff examples/mlp.py examples/mlp.py --target-before h100 --target-after tpu-v5e
 """
 
 _FLAG = re.compile(r"^(?:--)?(?P<name>xla_\w+)(?:=(?P<value>.*))?$", re.S)
@@ -69,8 +70,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     src.add_argument("--xla-flags-before", metavar="FLAGS", default="", help="XLA debug options for BEFORE only")
     src.add_argument("--xla-flags-after", metavar="FLAGS", default="", help="XLA debug options for AFTER only")
     out = parser.add_argument_group("output")
-    out.add_argument("--hw", metavar="CHIP", default="cpu",
-                     help="the chip for time at peak: h100, h200, a100, tpu-v5e, cpu (measured; default)")
+    out.add_argument("--hw", metavar="CHIP", default=None,
+                     help="the chip for time at peak: h100, h200, a100, b200, tpu-v4, tpu-v5e, tpu-v5p, tpu-v6e, "
+                          "cpu (measured); default: BEFORE's --target chip, else cpu")
     out.add_argument("--json", metavar="PATH", help="write the irscope.diff-report/1 JSON (- for stdout)")
     out.add_argument("--html", metavar="PATH", help="write a self-contained side-by-side HTML page")
     out.add_argument("--all", action="store_true", help="list unchanged kernels too")
@@ -78,6 +80,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                      help="change entries to print (default 60; 0 for all)")
     out.add_argument("--measure", action="store_true",
                      help="also run each model.py side on random inputs: measured time per kernel and in total")
+    from irscope.cli import target_args
+
+    target_args.add_arguments(parser, per_side=True)  # --target, --target-before/-after, --mesh
     parser.set_defaults(func=run)
     _take_xla_flags_as_values(parser)
     return parser
@@ -115,17 +120,19 @@ class _Side:
 
 def run(args: argparse.Namespace) -> int:
     from irscope import hw
+    from irscope.cli import target_args
     from irscope.passes.diff import diff_modules
 
-    try:
-        chip_name = hw.canonical_name(args.hw)
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    # After, then before: the default --hw is BEFORE's target chip.
+    args.target_after, args.target_before = (target_args.resolve(args, w) for w in ("after", "before"))
+    chip_name = hw.canonical_name(args.hw)
     common = parse_xla_flags(args.xla_flags, "--xla-flags")
     flags_before = {**common, **parse_xla_flags(args.xla_flags_before, "--xla-flags-before")}
     flags_after = {**common, **parse_xla_flags(args.xla_flags_after, "--xla-flags-after")}
-    for target in (args.before, args.after):  # both are readable files before anything is compiled
-        check_target(target.partition("::")[0] if ".py::" in target else target)
+    from irscope.frontends.target_file import load_target
+
+    for target in (args.before, args.after):  # both are usable before anything is compiled
+        load_target(target)
     before = _load(args, args.before, flags_before, "before")
     after = _load(args, args.after, flags_after, "after")
     chip = hw.get_chip(chip_name, progress=progress)
@@ -175,16 +182,20 @@ def _flag_value(value: str) -> Any:
 
 
 def _load(args: argparse.Namespace, target: str, flags: dict[str, Any], which: str) -> _Side:
-    path_text, _, fn = target.partition("::") if ".py::" in target else (target, "", "")
-    path = Path(path_text)
-    check_target(path_text)
-    if path.suffix == ".py":
-        return _from_model_file(args, path_text, fn or args.fn, flags, which)
-    if fn:
-        raise UserError(f"{target}: ::fn picks a function of a model.py, not of a {path.suffix or 'text'} file")
+    from irscope.frontends.target_file import load_target
+
+    loaded = load_target(target)
+    path_text = loaded.name
+    side_target = getattr(args, f"target_{which}", None)  # --target/--target-before/--target-after
+    if side_target is not None and not side_target.is_local and loaded.kind != "hlo":
+        from irscope.cli.target_args import diff_side
+
+        return diff_side(args, loaded, side_target, flags, which)
+    if loaded.kind == "model":
+        return _from_model_file(args, path_text, loaded.fn or args.fn, flags, which)
     if args.measure:
         progress(f"--measure: {path_text} is not a model.py; its side is not measured")
-    if path.suffix in (".mlir", ".mlirbc"):
+    if loaded.kind == "mlir":
         return _from_mlir(args, path_text, flags)
     return _from_hlo_text(args, path_text, flags)
 
@@ -200,8 +211,6 @@ def _label(path: str, fn: str | None, flags: Mapping[str, Any]) -> str:
 def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags: dict[str, Any],
                      which: str) -> _Side:
     from irscope.frontends import model_file
-    from irscope.frontends.jax_lower import LoweringError
-    from irscope.frontends.spec import SpecError
 
     try:
         entries = model_file.resolve(path, fn, args.args)
@@ -216,8 +225,6 @@ def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags:
             return _side(label, lowered.hlo)
         progress(f"{which}: compiling {lowered.name} with XLA ({lowered.backend}) ...")
         executable = lowered.jax_lowered.compile(compiler_options=flags or None)
-    except (model_file.ModelFileError, LoweringError, SpecError) as e:
-        raise UserError(str(e)) from None
     except Exception as e:  # XLA rejects a flag: JaxRuntimeError "No such compile option"
         if type(e).__name__ in ("JaxRuntimeError", "XlaRuntimeError"):
             raise UserError(f"{which}: XLA: {_first_line(str(e))}") from None
@@ -231,21 +238,22 @@ def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags:
 def _from_mlir(args: argparse.Namespace, path: str, flags: dict[str, Any]) -> _Side:
     from irscope.frontends import stablehlo
 
-    try:
-        module = stablehlo.read_mlir(path)
-        if args.stage == "hlo":
-            return _side(_label(path, None, {}), stablehlo.to_hlo_text(module))
-        progress(f"compiling {module.name or path} with XLA ...")
-        compiled = stablehlo.compile_mlir(module, backend=args.backend, compiler_options=flags)
-    except stablehlo.IRFileError as e:
-        raise UserError(str(e)) from None
+    module = stablehlo.read_mlir(path)
+    if args.stage == "hlo":
+        return _side(_label(path, None, {}), stablehlo.to_hlo_text(module))
+    progress(f"compiling {module.name or path} with XLA ...")
+    compiled = stablehlo.compile_mlir(module, backend=args.backend, compiler_options=flags)
     return _side(_label(path, None, flags), compiled.optimized)
 
 
 def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -> _Side:
     from irscope.frontends import stablehlo
+    from irscope.frontends.target_file import load_target
+    from irscope.ir.hlo_parser import parse_modules
+    from irscope.ir.verify import verify_all
 
-    text, modules = read_hlo_file(path)
+    text = load_target(path).read_text()
+    modules = verify_all(parse_modules(text, path), text)  # well formed before any pass
     if not 0 <= args.module < len(modules):
         raise UserError(f"{path} holds {plural(len(modules), 'module')}; --module {args.module} is out of range "
                         f"(0 to {len(modules) - 1})")
@@ -256,19 +264,18 @@ def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -
     if module.attrs.get("is_scheduled") == "true":
         raise UserError(f"{path} is already optimized (is_scheduled=true): XLA flags cannot apply to it; "
                         "give the module before optimization")
-    try:
-        progress(f"compiling {module.name} with XLA ...")
-        compiled = stablehlo.compile_mlir(stablehlo.hlo_text_to_mlir(piece, path=path), backend=args.backend,
-                                          compiler_options=flags)
-    except stablehlo.IRFileError as e:
-        raise UserError(str(e)) from None
+    progress(f"compiling {module.name} with XLA ...")
+    compiled = stablehlo.compile_mlir(stablehlo.hlo_text_to_mlir(piece, path=path), backend=args.backend,
+                                      compiler_options=flags)
     return _side(_label(path, None, flags), compiled.optimized)
 
 
 def _module_text(text: str, index: int) -> str:
     """The text of one module of a file that holds several, split as the parser splits them."""
-    pieces = re.split(r"^[ \t]*//[ \t]*-----[ \t]*$", text, flags=re.M)
-    return pieces[index].strip("\n") + "\n" if index < len(pieces) else text
+    from irscope.ir.hlo_parser import split_modules
+
+    pieces = split_modules(text)
+    return pieces[index][1].strip("\n") + "\n" if index < len(pieces) else text
 
 
 def _side(label: str, text: str) -> _Side:
@@ -299,6 +306,3 @@ def _measure(side: _Side, executable: Any, entry: Any, which: str, backend: str 
     if times.unmatched_kernels:
         progress(f"{which}: {len(times.unmatched_kernels)} of {times.total} kernels had no trace event")
 
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")

@@ -10,6 +10,7 @@ from typing import Any
 
 from irscope.cli.common import UserError, progress, write_atomic
 from irscope.studies import STUDIES
+from irscope.util.text import text_table
 
 EPILOG = """\
 examples:
@@ -51,12 +52,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     columns = list(rows[0])
-    cells = [[_fmt(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    print("  ".join("-" * w for w in widths))
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    print("\n".join(text_table(columns, [[_fmt(r.get(c)) for c in columns] for r in rows])))
 
 
 def _fmt(value: Any) -> str:

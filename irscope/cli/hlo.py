@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from irscope.cli.common import UserError, check_target, progress, read_hlo_file, write_atomic
+from irscope.cli.common import UserError, progress, write_atomic
 from irscope.render.table import plural
 
 if TYPE_CHECKING:
@@ -50,6 +50,8 @@ examples:
   python -m inspect.hlo dump.after_optimizations.txt --svg dump.svg --color-by bound
   python -m inspect.hlo model.py --fn attention --args "f32[8,128,64] f32[8,128,64] f32[8,128,64]"
   python -m inspect.hlo examples/mlp.py --measure --repeats 20
+  python -m inspect.hlo examples/mlp.py --target h100          (XLA:GPU's kernels, compiled without a GPU)
+  python -m inspect.hlo examples/sharded_mlp.py --target tpu-v5e:2x2 --mesh data=2,model=2
   python -m inspect.hlo examples/mlp.py --passes --hw h100          (XLA's pipeline, pass by pass)
   python -m inspect.hlo examples/mlp.py --pass fusion --pass-html fusion.html
   python -m inspect.hlo examples/mlp.py --pass algsimp:1       (NAME:N: the Nth run of NAME that changed the module)
@@ -75,8 +77,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     src.add_argument("--backend", metavar="NAME", default=None, help="cpu, gpu, tpu (default: JAX's default)")
     out = parser.add_argument_group("output")
     out.add_argument("--stage", choices=STAGES, help="print that IR instead of the table, then exit")
-    out.add_argument("--hw", metavar="CHIP", default="cpu",
-                     help="the chip for the roofline: h100, h200, a100, tpu-v5e, cpu (measured; default)")
+    out.add_argument("--hw", metavar="CHIP", default=None,
+                     help="the chip for the roofline: h100, h200, a100, b200, tpu-v4, tpu-v5e, tpu-v5p, tpu-v6e, "
+                          "cpu (measured); default: the --target's chip, else cpu")
     out.add_argument("--json", metavar="PATH", help="write the irscope.hlo-report/1 JSON (- for stdout)")
     out.add_argument("--svg", metavar="PATH", help="draw the entry computation's kernel graph (Graphviz)")
     out.add_argument("--expand", action="store_true", help="in the SVG, draw each fusion's ops as a cluster")
@@ -100,6 +103,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from irscope.cli.passes import add_arguments as add_pass_arguments
 
     add_pass_arguments(parser)  # --passes, --pass NAME|N, --all-dumps, --pass-html PATH
+    from irscope.cli import target_args
+
+    target_args.add_arguments(parser)  # --target NAME[:TOPOLOGY], --mesh AXIS=N,...
     parser.set_defaults(func=run)
     return parser
 
@@ -117,22 +123,33 @@ class _Program:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = Path(args.target)
-    check_target(args.target)
+    from irscope.frontends.target_file import load_target
+
+    target = load_target(args.target)
+    path = target.path
     if args.computation and not args.svg:
         raise UserError(f"--computation {args.computation} picks the computation --svg draws: give --svg PATH too")
+    from irscope.cli import target_args
+
+    compile_target = target_args.resolve(args)  # --target/--mesh; sets the default --hw
     chip = _chip(args.hw)  # fail early on a bad --hw, before any compiling
     _check_measure_flags(args, path)
+    target_args.check_measure(args, compile_target)
     from irscope.cli.passes import run_target, wants_passes
 
     if wants_passes(args):
+        if compile_target is not None and not compile_target.is_local:
+            raise UserError("--passes/--pass replay the local compiler's pipeline; drop --target to see them")
         return run_target(args)  # model.py (one entry), .mlir, or pre-optimization HLO
-    if path.suffix == ".py":
+    if compile_target is not None and not compile_target.is_local and target.kind != "hlo":
+        programs = target_args.programs(args, compile_target, target.kind)
+    elif target.kind == "model":
         programs = _from_model_file(args)
-    elif path.suffix in (".mlir", ".mlirbc"):
+    elif target.kind == "mlir":
         programs = _from_mlir(args)
     else:
         programs = _from_hlo_text(args)
+    target_args.tag(programs, compile_target, target.kind)
     if programs is None:  # --list or --stage printed what was asked
         return 0
     if len(programs) > 1 and (args.json or args.svg):
@@ -157,10 +174,7 @@ def _count(text: str) -> int:
 def _chip(name: str) -> str:
     from irscope import hw
 
-    try:
-        return hw.canonical_name(name)
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    return hw.canonical_name(name)
 
 
 def _chip_value(name: str):
@@ -171,42 +185,38 @@ def _chip_value(name: str):
 
 def _from_model_file(args: argparse.Namespace) -> list[_Program] | None:
     from irscope.frontends import model_file
-    from irscope.frontends.jax_lower import LoweringError
-    from irscope.frontends.spec import SpecError
 
-    try:
-        if args.list:
-            infos = model_file.list_functions(args.target)
-            for info in infos:
-                spec = info.spec if info.spec is not None else "(needs --args)"
-                where = f"  line {info.line}" if info.line else ""
-                print(f"{'example ' if info.in_table else 'function'} {info.name}{info.signature}  {spec}{where}")
-            return None
-        entries = model_file.resolve(args.target, args.fn, args.args)
-        programs = []
-        for entry in entries:
-            progress(f"lowering {entry.name}{' at ' + entry.spec if entry.spec else ''} ...")
-            lowered = entry.lower(backend=args.backend)
-            if args.stage in ("stablehlo", "hlo"):
-                print(lowered.text(args.stage))
-                continue
-            start = time.perf_counter()
-            progress(f"compiling {lowered.name} with XLA ({lowered.backend}) ...")
-            text = lowered.optimized
-            seconds = time.perf_counter() - start
-            if args.stage == "optimized":
-                print(text)
-                continue
-            programs.append(_Program(text, f"{args.target}::{entry.name}", dict(lowered.cost),
-                                     {"function": entry.name, "args": entry.spec, "backend": lowered.backend,
-                                      "compile_s": round(seconds, 3)}, entry))
-    except (model_file.ModelFileError, LoweringError, SpecError) as e:
-        raise UserError(str(e)) from None
+    if args.list:
+        infos = model_file.list_functions(args.target)
+        for info in infos:
+            spec = info.spec if info.spec is not None else "(needs --args)"
+            where = f"  line {info.line}" if info.line else ""
+            print(f"{'example ' if info.in_table else 'function'} {info.name}{info.signature}  {spec}{where}")
+        return None
+    entries = model_file.resolve(args.target, args.fn, args.args)
+    programs = []
+    for entry in entries:
+        progress(f"lowering {entry.name}{' at ' + entry.spec if entry.spec else ''} ...")
+        lowered = entry.lower(backend=args.backend)
+        if args.stage in ("stablehlo", "hlo"):
+            print(lowered.text(args.stage))
+            continue
+        start = time.perf_counter()
+        progress(f"compiling {lowered.name} with XLA ({lowered.backend}) ...")
+        text = lowered.optimized
+        seconds = time.perf_counter() - start
+        if args.stage == "optimized":
+            print(text)
+            continue
+        programs.append(_Program(text, f"{args.target}::{entry.name}", dict(lowered.cost),
+                                 {"function": entry.name, "args": entry.spec, "backend": lowered.backend,
+                                  "compile_s": round(seconds, 3)}, entry))
     return None if args.stage else programs
 
 
 def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
     from irscope.frontends import stablehlo
+    from irscope.frontends.jax_lower import LoweringError
 
     try:
         module = stablehlo.read_mlir(args.target)
@@ -218,16 +228,24 @@ def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
             return None
         progress(f"compiling {module.name or args.target} with XLA ...")
         compiled = stablehlo.compile_mlir(module, backend=args.backend)
-    except stablehlo.IRFileError as e:
+    except (stablehlo.IRFileError, LoweringError) as e:
         raise UserError(str(e)) from None
+    if compiled.note:
+        progress(f"{args.target}: {compiled.note}")
     if args.stage == "optimized":
         print(compiled.optimized)
         return None
-    return [_Program(compiled.optimized, args.target, dict(compiled.cost), {"compile_s": round(compiled.seconds, 3)})]
+    return [_Program(compiled.optimized, args.target, dict(compiled.cost) or None,
+                     {"compile_s": round(compiled.seconds, 3)})]
 
 
 def _from_hlo_text(args: argparse.Namespace) -> list[_Program] | None:
-    text, modules = read_hlo_file(args.target)
+    from irscope.frontends.target_file import load_target
+    from irscope.ir.hlo_parser import parse_modules
+    from irscope.ir.verify import verify_all
+
+    text = load_target(args.target).read_text()
+    modules = verify_all(parse_modules(text, args.target), text)  # well formed before any pass
     if args.module is not None:
         if not 0 <= args.module < len(modules):
             raise UserError(f"{args.target} holds {plural(len(modules), 'module')}; --module {args.module} "
@@ -248,20 +266,18 @@ def _print_hlo_stage(args: argparse.Namespace, text: str, modules: list) -> None
     if any(m.attrs.get("is_scheduled") == "true" for m in modules):
         raise UserError(f"{args.target} is already optimized (is_scheduled=true): --stage {args.stage} needs "
                         "the module before optimization")
-    try:
-        mlir = stablehlo.hlo_text_to_mlir(text, path=args.target)
-        if args.stage == "stablehlo":
-            print(mlir.text)
-        else:
-            print(stablehlo.compile_mlir(mlir, backend=args.backend).optimized)
-    except stablehlo.IRFileError as e:
-        raise UserError(str(e)) from None
+    mlir = stablehlo.hlo_text_to_mlir(text, path=args.target)
+    if args.stage == "stablehlo":
+        print(mlir.text)
+    else:
+        print(stablehlo.compile_mlir(mlir, backend=args.backend).optimized)
     return None
 
 
 def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -> None:
     from irscope.ir.hlo_parser import HloParseError, parse_module
     from irscope.ir.verify import HloVerifyError, verify
+    from irscope.passes.fusion import CyclicModuleError
     from irscope.passes.report import analyze
 
     module = program.extra.pop("module_object", None)
@@ -276,7 +292,10 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
         raise UserError(f"--computation {args.computation}: no such computation in {module.name} "
                         f"(computations: {names}{more})")
     stage = "optimized" if _looks_optimized(module) else "hlo"
-    report = analyze(module, chip, stage=stage, xla_cost=program.xla_cost, extra=program.extra)
+    try:
+        report = analyze(module, chip, stage=stage, xla_cost=program.xla_cost, extra=program.extra)
+    except CyclicModuleError as e:  # malformed text: an instruction or computation that uses itself
+        raise UserError(f"{program.source}: {e}") from None
     if args.measure:
         report = _measure(args, program, report)
     if args.json != "-":
@@ -284,7 +303,13 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
 
         if not first:
             print()
+        from irscope.cli.target_args import footer_lines, header_line
+
+        if header_line(report):
+            print(header_line(report))
         print(report_table(report, max_rows=args.top or None, sort=args.sort))
+        for line in footer_lines(report):
+            print(line)
     if args.json:
         write_atomic(args.json, json.dumps(report_json(report), indent=1) + "\n")
         if args.json != "-":
@@ -310,14 +335,11 @@ def report_json(report: HloReport) -> dict[str, Any]:
 
 
 def _write_svg(args: argparse.Namespace, report) -> None:
-    from irscope.render.dot import RenderError
 
-    try:
-        from irscope.render.dot import render_svg
+    from irscope.render.dot import render_svg
 
-        svg = render_svg(report.graph(args.computation), color_by=args.color_by, expand=args.expand)
-    except RenderError as e:
-        raise UserError(str(e)) from None
+    svg = render_svg(report.graph(args.computation), color_by=args.color_by, expand=args.expand,
+                     warn=lambda note: progress(f"warning: --expand: {note} (--computation NAME draws one)"))
     write_atomic(args.svg, svg)
     progress(f"wrote {args.svg} ({os.path.getsize(args.svg):,} bytes)" if args.svg != "-" else "")
 

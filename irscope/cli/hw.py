@@ -21,6 +21,7 @@ from typing import Any
 from irscope import hw
 from irscope.cli.common import UserError, progress, write_atomic
 from irscope.measure import probe
+from irscope.util.text import text_table
 
 SCHEMA = "irscope.hw-report/1"
 PROG = "irscope hw"
@@ -68,7 +69,7 @@ def _num(value: float | None, scale: float) -> str:
 def _table(chips: list[hw.Chip]) -> str:
     """The chips as a fixed-width text table; a ridge point that used a fallback peak is marked `*`."""
     header = ("chip", "product", "f32 TFLOP/s", "bf16 TFLOP/s", "s8 TOP/s", "BW GB/s", "mem GiB", "ridge f32")
-    rows = [header]
+    rows = []
     footnote = False
     for c in chips:
         fallback = hw.peak_dtype_for(c, "f32") != "f32"
@@ -80,13 +81,7 @@ def _table(chips: list[hw.Chip]) -> str:
             _num(c.peak_flops.get("s8"), 1e12), _num(c.mem_bandwidth, 1e9),
             _num(c.mem_capacity, 2**30), ridge,
         ))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = []
-    for r in rows:
-        cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1])]
-        cells += [cell.rjust(w) for cell, w in zip(r[2:], widths[2:], strict=True)]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = text_table(header, rows, right=set(range(2, len(header))))
     lines.append("Dense peaks (no sparsity); f32 is the non-tensor-core rate on GPUs (see --sources for tf32).")
     lines.append("ridge f32 = f32 peak / bandwidth, FLOP per byte: below it a kernel is memory-bound.")
     if footnote:
@@ -153,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         if name == "cpu":
             probe_result = probe.load_or_measure(force=args.remeasure, progress=progress)
-            chips.append(hw.cpu_chip(probe_result))
+            chips.append(probe.cpu_chip(probe_result))
         else:
             chips.append(hw.get_chip(name))
 

@@ -16,15 +16,15 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-import irscope
+from irscope._version import __version__
 from irscope.cli.common import (
     OneLineParser,
-    UserError,
     check_backend,
     check_input_paths,
     check_output_paths,
     stdout_is_open,
 )
+from irscope.errors import IrscopeError
 
 SUBCOMMANDS = ("hlo", "tflite", "kernels", "diff", "figures", "hw")
 
@@ -46,7 +46,7 @@ examples:
   irscope hw                                          the chips the roofline knows
 """
 
-VERSION = f"irscope {irscope.__version__}"
+VERSION = f"irscope {__version__}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_backend(args)
         check_output_paths(args)  # a typo in an output folder fails before any work, not after it
         return int(args.func(args) or 0)
-    except UserError as e:
+    except IrscopeError as e:  # every mistake a user can cause (irscope.errors), caught here once
         print(f"irscope {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

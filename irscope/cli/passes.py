@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from irscope.cli.common import Progress, UserError, progress, write_atomic
@@ -45,26 +44,20 @@ def wants_passes(args: argparse.Namespace) -> bool:
 def run_target(args: argparse.Namespace) -> int:
     """`--passes`/`--pass` for any TARGET: a model.py (one program), a .mlir file, or HLO text before
     optimization (XLA cannot re-run its pipeline on an optimized module)."""
-    path = Path(args.target)
-    if path.suffix == ".py":
-        return run_passes(args, resolve_one(args))
     from irscope.frontends import stablehlo
+    from irscope.frontends.target_file import load_target
 
-    try:
-        if path.suffix in (".mlir", ".mlirbc"):
-            module = stablehlo.read_mlir(args.target)
-        else:
-            text = path.read_text(encoding="utf-8")
-            if "is_scheduled=true" in text.split("\n", 1)[0]:
-                raise UserError(f"{args.target} is already optimized (is_scheduled=true): --passes needs the "
-                                "module before optimization (e.g. `--stage hlo` of a model.py)")
-            module = stablehlo.hlo_text_to_mlir(text, path=args.target)
-    except stablehlo.IRFileError as e:
-        raise UserError(str(e)) from None
-    except UnicodeDecodeError:
-        raise UserError(f"{args.target}: not a text file (expected HLO text, .mlir or a model.py)") from None
-    except OSError as e:
-        raise UserError(f"{args.target}: {e.strerror or e}") from None
+    target = load_target(args.target)
+    if target.kind == "model":
+        return run_passes(args, resolve_one(args))
+    if target.kind == "mlir":
+        module = stablehlo.read_mlir(args.target)
+    else:
+        text = target.read_text()
+        if "is_scheduled=true" in text.split("\n", 1)[0]:
+            raise UserError(f"{args.target} is already optimized (is_scheduled=true): --passes needs the "
+                            "module before optimization (e.g. `--stage hlo` of a model.py)")
+        module = stablehlo.hlo_text_to_mlir(text, path=args.target)
 
     def compile_with(options: dict[str, Any]) -> object:
         return stablehlo.compile_mlir(module, backend=getattr(args, "backend", None), compiler_options=options)
@@ -76,10 +69,7 @@ def resolve_one(args: argparse.Namespace) -> Any:
     """The one model.py entry `--fn/--args` select (a `model_file.Entry`); `UserError` if several."""
     from irscope.frontends import model_file
 
-    try:
-        entries = model_file.resolve(args.target, getattr(args, "fn", None), getattr(args, "args", None))
-    except model_file.ModelFileError as e:
-        raise UserError(str(e)) from None
+    entries = model_file.resolve(args.target, getattr(args, "fn", None), getattr(args, "args", None))
     if len(entries) != 1:
         names = ", ".join(e.name for e in entries)
         raise UserError(f"{args.target} offers {len(entries)} programs ({names}); --passes needs one: pick it "
@@ -89,12 +79,8 @@ def resolve_one(args: argparse.Namespace) -> Any:
 
 def run_passes(args: argparse.Namespace, entry: Any) -> int:
     """`--passes` / `--pass` for one `irscope.frontends.model_file.Entry`."""
-    from irscope.frontends.jax_lower import LoweringError
 
-    try:
-        lowered = entry.lower(backend=getattr(args, "backend", None))
-    except LoweringError as e:
-        raise UserError(str(e)) from None
+    lowered = entry.lower(backend=getattr(args, "backend", None))
 
     def compile_with(options: dict[str, Any]) -> object:
         return lowered.jax_lowered.compile(compiler_options={**lowered.compiler_options, **options})
@@ -105,26 +91,20 @@ def run_passes(args: argparse.Namespace, entry: Any) -> int:
 def _run(args: argparse.Namespace, compile_with: Callable[[dict[str, Any]], object], module_name: str | None,
          source: str) -> int:
     from irscope import hw
-    from irscope.passes.pipeline import PipelineError, capture
+    from irscope.passes.pipeline import capture
 
-    try:
-        chip = hw.get_chip(hw.canonical_name(getattr(args, "hw", "cpu")), progress=progress)
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    chip = hw.get_chip(hw.canonical_name(getattr(args, "hw", "cpu")), progress=progress)
     pass_name = getattr(args, "pass_name", None)
     progress(f"compiling {module_name or source} with XLA, dumping the module after every pass ...")
-    try:
-        with capture(compile_with, module_name) as dumps:
-            with Progress(total=len(dumps.files), label="reading pass dumps") as bar:
-                timeline = dumps.timeline(chip, progress=lambda done, total: bar.advance())
-            if pass_name is None:
-                _print_timeline(args, timeline)
-                return 0
-            step = timeline.find(pass_name)
-            before, after = dumps.around(step)
-            html_texts = (dumps.text(step.index - 1), dumps.text(step.index)) if args.pass_html else None
-    except PipelineError as e:
-        raise UserError(str(e)) from None
+    with capture(compile_with, module_name) as dumps:
+        with Progress(total=len(dumps.files), label="reading pass dumps") as bar:
+            timeline = dumps.timeline(chip, progress=lambda done, total: bar.advance())
+        if pass_name is None:
+            _print_timeline(args, timeline)
+            return 0
+        step = timeline.find(pass_name)
+        before, after = dumps.around(step)
+        html_texts = (dumps.text(step.index - 1), dumps.text(step.index)) if args.pass_html else None
     _print_pass_diff(args, timeline, step, before, after, chip, html_texts)
     return 0
 

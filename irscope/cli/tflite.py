@@ -152,42 +152,33 @@ def _check_numbers(args: argparse.Namespace) -> None:
 def _chip(name: str) -> Any:
     from irscope import hw
 
-    try:
-        return hw.get_chip(hw.canonical_name(name), progress=progress)
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    return hw.get_chip(hw.canonical_name(name), progress=progress)
 
 
 def _analyze(path: str, chip: Any) -> Any:
-    from irscope.ir.tflite import TFLiteParseError, TFLiteUnavailable, read_tflite
+    from irscope.ir.tflite import read_tflite
     from irscope.passes.quantization import analyze_tflite
 
     if Path(path).suffix in (".py", ".keras", ".h5") or (Path(path).is_dir() and (Path(path) / "saved_model.pb").exists()):
         raise UserError(f"{path}: not a .tflite file; add --convert --mode MODE -o OUT.tflite to convert it first")
-    try:
-        model = read_tflite(path)
-    except (TFLiteParseError, TFLiteUnavailable) as e:
-        raise UserError(str(e)) from None
+    model = read_tflite(path)
     return analyze_tflite(model, chip)
 
 
 def _convert(args: argparse.Namespace) -> str:
     from irscope.frontends import tflite_convert as tc
 
-    try:
-        data = None
-        if args.calibration:
-            if args.mode not in ("int8", "int16x8"):
-                raise UserError(f"--calibration is for --mode int8 or int16x8, not {args.mode}")
-            data = tc.load_calibration(args.calibration)
-        tc.source_kind(args.target)  # a wrong target fails before TensorFlow loads
-        progress(f"loading {args.target} (TensorFlow) ...")
-        source = tc.load_source(args.target, args.fn)
-        progress(f"converting to TFLite ({args.mode}) ...")
-        flatbuffer = tc.convert(source, args.mode, representative_data=data,
-                                calibration_samples=args.calibration_samples, integer_only=args.integer_only)
-    except tc.ConversionError as e:
-        raise UserError(str(e)) from None
+    data = None
+    if args.calibration:
+        if args.mode not in ("int8", "int16x8"):
+            raise UserError(f"--calibration is for --mode int8 or int16x8, not {args.mode}")
+        data = tc.load_calibration(args.calibration)
+    tc.source_kind(args.target)  # a wrong target fails before TensorFlow loads
+    progress(f"loading {args.target} (TensorFlow) ...")
+    source = tc.load_source(args.target, args.fn)
+    progress(f"converting to TFLite ({args.mode}) ...")
+    flatbuffer = tc.convert(source, args.mode, representative_data=data,
+                            calibration_samples=args.calibration_samples, integer_only=args.integer_only)
     write_atomic(args.output, flatbuffer)
     progress(f"wrote {args.output} ({len(flatbuffer):,} bytes)")
     return str(args.output)
@@ -197,11 +188,8 @@ def _measure(path: str, args: argparse.Namespace) -> Any:
     from irscope.measure import tflite_latency as tl
 
     progress(f"measuring {path}: {args.warmup} warm-up + {plural(args.repeats, 'run')} on {plural(args.threads, 'thread')} ...")
-    try:
-        return tl.measure_latency(path, threads=args.threads, warmup=args.warmup, repeats=args.repeats,
-                                  xnnpack=not args.no_xnnpack)
-    except (tl.ModelLoadError, tl.RuntimeUnavailable) as e:
-        raise UserError(str(e)) from None
+    return tl.measure_latency(path, threads=args.threads, warmup=args.warmup, repeats=args.repeats,
+                              xnnpack=not args.no_xnnpack)
 
 
 def _latency_line(latency: Any) -> str:
@@ -218,28 +206,25 @@ def _compare(args: argparse.Namespace, a: Any, b: Any) -> tuple[str, dict[str, A
     from irscope.render.tflite import compare_text
 
     path_a, path_b = a.model.source, b.model.source
-    try:
-        progress(f"comparing {path_b} against {path_a}: latency ({args.repeats} runs each) and output drift ...")
-        latency = [tl.measure_latency(p, threads=args.threads, warmup=args.warmup, repeats=args.repeats,
-                                      xnnpack=not args.no_xnnpack) for p in (path_a, path_b)]
-        drift = None
-        interp, _ = tl.load_interpreter(path_a, xnnpack=not args.no_xnnpack)
-        shapes_a = [s for s, _ in tl.input_specs(interp)]
-        interp_b, _ = tl.load_interpreter(path_b, xnnpack=not args.no_xnnpack)
-        shapes_b = [s for s, _ in tl.input_specs(interp_b)]
-        drift_note = None
-        if shapes_a == shapes_b:
-            inputs = tl.random_float_inputs(interp, seed=0)
-            out_a = tl.run_model(path_a, inputs, xnnpack=not args.no_xnnpack)
-            out_b = tl.run_model(path_b, inputs, xnnpack=not args.no_xnnpack)
-            try:
-                drift = tl.output_drift(out_a, out_b)
-            except ValueError as e:
-                drift_note = f"outputs differ: {e}"
-        else:
-            drift_note = f"inputs differ ({shapes_a} against {shapes_b})"
-    except (tl.ModelLoadError, tl.RuntimeUnavailable) as e:
-        raise UserError(str(e)) from None
+    progress(f"comparing {path_b} against {path_a}: latency ({args.repeats} runs each) and output drift ...")
+    latency = [tl.measure_latency(p, threads=args.threads, warmup=args.warmup, repeats=args.repeats,
+                                  xnnpack=not args.no_xnnpack) for p in (path_a, path_b)]
+    drift = None
+    interp, _ = tl.load_interpreter(path_a, xnnpack=not args.no_xnnpack)
+    shapes_a = [s for s, _ in tl.input_specs(interp)]
+    interp_b, _ = tl.load_interpreter(path_b, xnnpack=not args.no_xnnpack)
+    shapes_b = [s for s, _ in tl.input_specs(interp_b)]
+    drift_note = None
+    if shapes_a == shapes_b:
+        inputs = tl.random_float_inputs(interp, seed=0)
+        out_a = tl.run_model(path_a, inputs, xnnpack=not args.no_xnnpack)
+        out_b = tl.run_model(path_b, inputs, xnnpack=not args.no_xnnpack)
+        try:
+            drift = tl.output_drift(out_a, out_b)
+        except ValueError as e:
+            drift_note = f"outputs differ: {e}"
+    else:
+        drift_note = f"inputs differ ({shapes_a} against {shapes_b})"
     text = compare_text(a, b, latency=latency, drift=drift, max_rows=args.max_rows or None)
     if drift_note:
         text += f"\ndrift      not computed: {drift_note}"
@@ -256,13 +241,9 @@ def _compare(args: argparse.Namespace, a: Any, b: Any) -> tuple[str, dict[str, A
 
 
 def _write_svg(args: argparse.Namespace, analysis: Any) -> None:
-    from irscope.render.dot import RenderError
     from irscope.render.tflite import precision_svg
 
-    try:
-        svg = precision_svg(analysis.graph(args.subgraph))
-    except RenderError as e:
-        raise UserError(str(e)) from None
+    svg = precision_svg(analysis.graph(args.subgraph))
     write_atomic(args.svg, svg)
     if args.svg != "-":
         progress(f"wrote {args.svg} ({os.path.getsize(args.svg):,} bytes)")

@@ -37,7 +37,9 @@ from typing import Any, Literal
 import jax
 import numpy as np
 
+from irscope.errors import LoweringError as LoweringError
 from irscope.frontends.spec import SpecError, parse_args
+from irscope.util.text import first_line as _first_line
 
 _X64_DTYPES = frozenset({"int64", "uint64", "float64", "complex128"})
 
@@ -70,13 +72,6 @@ def _exclude_from_source_info() -> None:
 _exclude_from_source_info()
 
 
-class LoweringError(Exception):
-    """A function could not be traced or lowered because of the user's code or arguments.
-
-    The message is one line, `file:line: ExceptionType: message` where the line is known.
-    """
-
-
 @dataclass(frozen=True)
 class Compiled:
     """The result of compiling a lowered module with XLA for one backend."""
@@ -87,6 +82,11 @@ class Compiled:
     """XLA's cost analysis of the optimized module, as a flat dict (see `normalize_cost`)."""
     seconds: float
     """Wall time XLA took to compile, in seconds."""
+    stage: str = "optimized"
+    """`optimized`, or `hlo` when XLA could not compile the module and `optimized` holds the HLO
+    before optimization instead (`stablehlo.compile_mlir` on an entry with tuple-typed arguments)."""
+    note: str | None = None
+    """Why `stage` is not `optimized`, for the user."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,9 +269,6 @@ def _is_user_file(filename: str, wanted: list[str] | None) -> bool:
         return False
     return wanted is None or any(path == w or path.startswith(w.rstrip(os.sep) + os.sep) for w in wanted)
 
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def _display(filename: str) -> str:

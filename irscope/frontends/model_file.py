@@ -53,6 +53,7 @@ from typing import Any
 
 import jax
 
+from irscope.errors import ModelFileError as ModelFileError
 from irscope.frontends.jax_lower import Lowered, abstractify, lower, user_error_line
 from irscope.frontends.spec import SpecError, format_arg
 
@@ -60,10 +61,6 @@ TABLE_NAME = "IRSCOPE_EXAMPLES"
 """The module-level dict a model file defines to need no flags."""
 
 _counter = itertools.count()
-
-
-class ModelFileError(Exception):
-    """A model file that cannot be loaded or used; the message is one line naming the file (and line)."""
 
 
 @dataclass(frozen=True)
@@ -86,9 +83,24 @@ class Entry:
         """The arguments as a spec string (`f32[256,512] f32[512,1024]`); pytrees are summarised."""
         return format_args(self.args)
 
+    @property
+    def mesh_axes(self) -> list[str]:
+        """Mesh axis names the arguments' `PartitionSpec`s use, in order of first use ([] if unsharded)."""
+        return spec_axes(self.args)
+
     def lower(self, **kwargs: Any) -> Lowered:
-        """`irscope.frontends.jax_lower.lower(self.fn, self.args, **kwargs)`; a `SystemExit` (or another
-        `BaseException` that is not an error) from the function becomes a one-line `ModelFileError`."""
+        """`irscope.frontends.jax_lower.lower(self.fn, self.args, **kwargs)`, for the local backend.
+
+        Raises `ModelFileError` when the arguments are sharded: the local backend has no mesh to lay them
+        over (compile for a multi-chip target instead, `irscope.frontends.targets`), and when the function
+        stops with a `SystemExit` or another `BaseException` that is not an error (one line naming it)."""
+        axes = self.mesh_axes
+        if axes:
+            raise ModelFileError(
+                f"{self.path}::{self.name}: its arguments are sharded over mesh axes "
+                f"{', '.join(map(repr, axes))}, which need a multi-chip target and a mesh, e.g. "
+                f"--target tpu-v5e:2x2 --mesh {','.join(f'{a}=2' for a in axes)}"
+            )
         try:
             return lower(self.fn, self.args, **kwargs)
         except (Exception, KeyboardInterrupt):
@@ -96,6 +108,22 @@ class Entry:
         except BaseException as e:
             raise ModelFileError(stopped_line(e, files=[str(Path(self.path).resolve().parent)],
                                               when=f"while {self.name} was traced")) from e
+
+
+def spec_axes(args: Any) -> list[str]:
+    """Mesh axis names the `PartitionSpec`s of abstract arguments use, in order of first use."""
+    from jax.sharding import PartitionSpec
+
+    axes: list[str] = []
+    for leaf in jax.tree.leaves(args):
+        spec = getattr(leaf, "_sharding", None)  # the PartitionSpec a ShapeDtypeStruct was given (private)
+        if not isinstance(spec, PartitionSpec):
+            continue
+        for entry in spec:
+            for axis in (entry if isinstance(entry, tuple) else (entry,)):
+                if axis is not None and str(axis) not in axes:
+                    axes.append(str(axis))
+    return axes
 
 
 @dataclass(frozen=True)

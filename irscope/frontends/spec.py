@@ -30,6 +30,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from irscope.errors import SpecError as SpecError
+
 # HLO element type name -> numpy/JAX dtype name. The fp8 and 4-bit types come from ml_dtypes,
 # which JAX depends on, so `np.dtype(jnp.dtype(name))` resolves every one of them.
 HLO_TO_NUMPY: Mapping[str, str] = {
@@ -49,15 +51,6 @@ _TOKEN = re.compile(r"(?P<dtype>[A-Za-z_][A-Za-z0-9_]*(?:<[A-Za-z0-9_]*>)?)(?:\[
 _DIM = re.compile(r"\d+")
 MAX_ARRAY_BYTES = 2**63 - 1
 """XLA's limit for one array: its byte size must fit an int64 (ShapeUtil::ValidateShape)."""
-
-
-class SpecError(ValueError):
-    """A malformed argument spec. `token` is the offending token, `column` its 1-based column."""
-
-    def __init__(self, message: str, *, token: str = "", column: int = 0) -> None:
-        super().__init__(message)
-        self.token = token
-        self.column = column
 
 
 # JAX's key implementations, by the name `jax.random.key(0, impl=NAME)` takes.

@@ -50,6 +50,9 @@ from typing import Any
 
 import numpy as np
 
+from irscope.errors import ConversionError as ConversionError
+from irscope.util.text import first_line
+
 MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
 """The quantization modes `convert` knows."""
 
@@ -59,10 +62,6 @@ TABLE_NAME = "IRSCOPE_KERAS"
 CALIBRATION_RANGE = (-1.0, 1.0)
 """Random calibration and comparison inputs are uniform in this range (float inputs)."""
 
-
-
-class ConversionError(Exception):
-    """A model that cannot be loaded or converted; the message is one line."""
 
 
 @dataclass(frozen=True)
@@ -419,8 +418,4 @@ def convert(
 
 
 def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith(("Traceback", "File ")):
-            return line[:200]
-    return ""
+    return first_line(text, limit=200, skip=("Traceback", "File "))

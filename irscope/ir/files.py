@@ -22,6 +22,8 @@ import os
 import re
 import stat
 
+from irscope.errors import IrscopeError
+
 DEFAULT_MAX_INPUT_BYTES = 4 << 30
 """Largest input read by default (4 GiB); `IRSCOPE_MAX_INPUT_BYTES` overrides it."""
 LIMIT_VARIABLE = "IRSCOPE_MAX_INPUT_BYTES"
@@ -29,7 +31,7 @@ LIMIT_VARIABLE = "IRSCOPE_MAX_INPUT_BYTES"
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
-class InputFileError(OSError):
+class InputFileError(IrscopeError, OSError):
     """An input path that cannot be read as a file: `path: what is wrong` (one line)."""
 
     def __init__(self, path: str, reason: str, code: int = errno.EINVAL):

@@ -6,7 +6,8 @@ computations, attributes) and leaves attribute values as their source text until
 for them: most attributes are never read, and not parsing them is what makes large dumps fast.
 
 Not handled yet: literal values (a constant's literal is kept as text), and the layout of
-sub-byte element types beyond the `E(n)` element size.
+sub-byte element types beyond the `E(n)` element size. Unbounded dynamic dimensions (`f32[?]`) are
+kept as -1 and count as 0 elements.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ POINTER_BYTES = 8
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """An HLO shape: an array (`f32[2,3]{1,0}`), a tuple of shapes, or a token."""
+    """An HLO shape: an array (`f32[2,3]{1,0}`), a tuple of shapes, a token, or a buffer (`b(f32[4])`)."""
 
     dtype: str
-    """Element type as XLA prints it (`f32`, `bf16`, `s4`, ...), or `tuple` / `token`."""
+    """Element type as XLA prints it (`f32`, `bf16`, `s4`, ...), or `tuple` / `token` / `buffer`."""
     dims: tuple[int, ...] = ()
     """Dimension sizes (upper bounds for dynamic dimensions)."""
     dynamic: tuple[bool, ...] = ()
@@ -54,13 +55,13 @@ class Shape:
     layout_extra: str = ""
     """The rest of the layout after `:` (tiling `T(8,128)`, element size `E(4)`, memory space `S(1)`)."""
     tuple_shapes: tuple[Shape, ...] = ()
-    """Element shapes of a tuple."""
+    """Element shapes of a tuple; for a buffer, the one array shape it holds."""
     _elements: int = field(init=False, repr=False, compare=False, default=0)
     _bytes: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         # Shapes are interned by the parser and asked for their size constantly: compute it once.
-        elements = math.prod(self.dims) if self.is_array else 0
+        elements = math.prod(self.dims) if self.is_array and -1 not in self.dims else 0
         object.__setattr__(self, "_elements", elements)
         object.__setattr__(self, "_bytes", self._byte_size(elements))
 
@@ -70,7 +71,11 @@ class Shape:
 
     @property
     def is_array(self) -> bool:
-        return self.dtype not in ("tuple", "token", "opaque")
+        return self.dtype not in _NOT_ARRAYS
+
+    @property
+    def is_buffer(self) -> bool:
+        return self.dtype == "buffer"
 
     @property
     def rank(self) -> int:
@@ -98,6 +103,8 @@ class Shape:
     def _byte_size(self, elements: int) -> int:
         if self.is_tuple:
             return POINTER_BYTES * len(self.tuple_shapes)
+        if self.is_buffer:
+            return self.tuple_shapes[0].byte_size
         if not self.is_array:
             return 0
         bits = self.element_bits
@@ -111,6 +118,8 @@ class Shape:
             for i, sub in enumerate(self.tuple_shapes):
                 for index, leaf in sub.leaves():
                     yield (i, *index), leaf
+        elif self.is_buffer:
+            yield (), self.tuple_shapes[0]
         elif self.is_array:
             yield (), self
 
@@ -123,11 +132,11 @@ class Shape:
     def __str__(self) -> str:
         if self.is_tuple:
             return "(" + ", ".join(str(s) for s in self.tuple_shapes) + ")"
+        if self.is_buffer:
+            return f"b({self.tuple_shapes[0]})"
         if self.dtype in ("token", "opaque"):
             return f"{self.dtype}[]"
-        dims = ",".join(
-            (f"<={d}" if self.dynamic and self.dynamic[i] else str(d)) for i, d in enumerate(self.dims)
-        )
+        dims = ",".join(_dim_text(d, bool(self.dynamic and self.dynamic[i])) for i, d in enumerate(self.dims))
         text = f"{self.dtype}[{dims}]"
         if self.layout is not None:
             text += "{" + ",".join(map(str, self.layout))
@@ -138,9 +147,20 @@ class Shape:
         """The shape without its layout: `f32[256,1024]`."""
         if self.is_tuple:
             return "(" + ", ".join(s.short() for s in self.tuple_shapes) + ")"
+        if self.is_buffer:
+            return f"b({self.tuple_shapes[0].short()})"
         if not self.is_array:
             return f"{self.dtype}[]"
-        return f"{self.dtype}[{','.join(map(str, self.dims))}]"
+        return f"{self.dtype}[{','.join('?' if d < 0 else str(d) for d in self.dims)}]"
+
+
+_NOT_ARRAYS = frozenset({"tuple", "token", "opaque", "buffer"})
+
+
+def _dim_text(size: int, dynamic: bool) -> str:
+    if size < 0:
+        return "?"
+    return f"<={size}" if dynamic else str(size)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

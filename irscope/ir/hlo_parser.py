@@ -1,28 +1,44 @@
 """irscope's own HLO text parser: a regex lexer and a recursive-descent parser over its tokens.
 
-It reads what XLA prints (`HloModule::ToString()`, `--xla_dump_to` files, the text in XLA's tests):
-the module header and its attributes, the FileNames/FunctionNames/FileLocations/StackFrames tables,
-computations with or without `ENTRY`, `ROOT` and signatures, every shape form, operands with or
-without inline shapes, `/*index=N*/` and `//` comments, and every attribute form. Attribute values
-are kept as text (see `irscope.ir.attrs` for the decoders); called computations are resolved.
+It reads what XLA's parser (`xla/hlo/parser/hlo_parser.cc`) reads: the module header and its
+attributes (`HloModule name:` too), the FileNames/FunctionNames/FileLocations/StackFrames tables,
+computations with or without `ENTRY`, `ROOT` and signatures, every shape form (tuples, tokens,
+`b(...)` buffers, `<=N` and `?` dimensions, layouts with tiles), instructions without a result shape
+where XLA infers one (`irscope.ir.hlo_shapes`), operands with or without inline shapes, operands
+written as nested instructions (`reshape(f32[8] parameter(0))`, named `reshape.anon` as XLA names
+them) and as compact get-tuple-elements (`t#1#0`), `literal=` attributes, computations written
+inline in `to_apply={...}` (named `_`, `_.1`, ...), the async sugar (`custom-call-start`, kept as
+the opcode; no wrapper computation is made), `/*index=N*/` and `//` comments, and every attribute
+form. Attribute values are kept as text (see `irscope.ir.attrs` for the decoders); called
+computations are resolved. Nesting of shapes, instructions and inline computations is followed up
+to `_MAX_NESTING` levels, without recursion for shapes; deeper input is a clean HloParseError.
+
+Not checked (XLA checks them): operand types, attribute values, and shapes against the inferred ones
+(irscope keeps the shape as written, where XLA recomputes a few, such as recv-done's).
 
 How it stays fast: one `re.findall` turns a chunk of text into a list of token strings (comments
-come back empty and are filtered out), an array shape with its layout is one token (decoded once per
-distinct spelling), and an attribute value in braces is one token (`={...}`, up to five levels of
-nesting; deeper ones fall back to token-by-token parsing). Positions are not tracked on the fast
-path: when an error is found, the chunk is lexed again with `finditer` to find the offending token's
-line and column.
+come back empty and are filtered out). The commonest pieces are single tokens split with string
+methods: an instruction's head as XLA prints it (`ROOT %a = f32[4]{0} add(%x, %y)`), an attribute
+`, key=value` with a plain value, a signature of array parameters, an array shape with its layout
+(decoded once per distinct spelling), and an attribute value in braces (`={...}`, up to five levels
+of nesting; deeper ones fall back to token-by-token parsing). The garbage collector is paused while
+a text is parsed. Positions are not tracked on the fast path: when an error is found, the chunk is
+lexed again with `finditer` to find the offending token's line and column.
 
 Naming follows STYLE.md: `_parse_x` raises `HloParseError`, `_optional_x` returns None on no match.
 """
 
 from __future__ import annotations
 
+import gc
+import itertools
 import os
 import re
 from dataclasses import dataclass
 
+from irscope.errors import HloParseError as HloParseError
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
+from irscope.ir.hlo_shapes import infer_shape
 
 # Possessive quantifiers (Python 3.11+) keep the lexer linear: no backtracking into a run.
 _STRING = r'"(?:[^"\\\n]++|\\.)*+"'
@@ -36,9 +52,22 @@ def _nest(inner: str) -> str:
 _BRACE = _nest(_nest(_nest(_nest(_BRACE0))))
 # A word (name, opcode, number, keyword) and, glued to it, an array shape's dims and layout: the
 # lexer does not know dtype names; the parser decodes a word that ends in `]` or `}` as a shape.
-_WORD = r"-?[\w.$%#@+]++(?:-(?!>)[\w.$%#@+]*+)*+(?:\[[^\]\n]*+\](?:\{[^{}\n]*+\})?)?"
+_WORD = r"-?[\w.$%#@+?]++(?:-(?!>)[\w.$%#@+?]*+)*+(?:\[[^\]\n]*+\](?:\{[^{}\n]*+\})?)?"
+# The two commonest pieces of XLA's text are single tokens, so that most instructions are a few
+# tokens split with string methods: the head of an instruction as XLA prints almost all of them,
+# `ROOT %add.1 = f32[4]{0} add(%a, %b)` (a plain name, an array shape without spaces, an opcode,
+# operands that are plain names; see `_Parser.parse_head`), and an attribute `, key=value` whose
+# value is a word, a string or a braced group followed by `,` or the end of the line. Anything
+# else is lexed token by token.
+_NAME = r"%?[\w.$@+\-]++"
+_HEAD = (r"(?:ROOT )?" + _NAME + r" = \w++\[[^\]\s]*+\](?:\{[^{}\s]*+\})? [\w\-]++\((?:" + _NAME
+         + "(?:, " + _NAME + r")*+)?\)")
+_ATTR = r", [\w\-]++=(?:[\w.$%@+\-]++|" + _STRING + "|" + _BRACE + r")(?=[ \t\r]*+(?:[,\n]|$))"
+# A computation's signature when its parameters are arrays, `(p0: f32[2,3]{1,0}, p1: s32[])`: one token.
+_ARRAY = r"\w++\[[^\]\n]*+\](?:\{[^{}\n]*+\})?"
+_SIGNATURE = r"\(" + _NAME + ": " + _ARRAY + "(?:, " + _NAME + ": " + _ARRAY + r")*+\)"
 _TOKEN = re.compile(
-    r"\s*+(?://[^\n]*+|/\*.*?\*/|(" + "|".join([_WORD, _STRING, "=" + _BRACE, r"->|<=|[^\s\w]"]) + "))",
+    r"\s*+(?://[^\n]*+|/\*.*?\*/|(" + "|".join([_HEAD, _ATTR, _SIGNATURE, _WORD, _STRING, "=" + _BRACE, r"->|<=|[^\s\w]"]) + "))",
     re.S,
 )
 _SHAPE_PARTS = re.compile(r"(\w+)\[([^\]]*)\](?:\{([^}]*)\})?")
@@ -53,41 +82,25 @@ _CALL_ATTRS = (
     "true_computation", "false_computation", "branch_computations", "called_computations",
 )
 _CALL_ATTR_SET = frozenset(_CALL_ATTRS)
+# async-update and async-done run the computation their async-start calls; XLA ignores a `calls=`
+# written on them (it only checks that it matches), so they call nothing of their own.
+_INHERITS_CALLS = frozenset({"async-update", "async-done"})
 _SECTIONS = ("FileNames", "FunctionNames", "FileLocations", "StackFrames")
+# An attribute value in braces that holds instructions (`to_apply={ x = f32[] parameter(0) ... }`).
+_INLINE_COMPUTATION = re.compile(r"\s*(?:ROOT\s+)?%?[\w.\-]+\s*=\s*[^\s=]")
+# Deepest nesting of tuple shapes, nested instructions and inline computations the parser follows;
+# XLA's own limit is 8,192, but irscope's passes walk shapes recursively, within Python's stack.
+_MAX_NESTING = 200
 _OPENERS = {"{": "}", "(": ")", "[": "]"}
-
-
-class HloParseError(ValueError):
-    """Malformed HLO text: `file:line:col: message`, the source line and a caret under the column."""
-
-    def __init__(self, message: str, source: str, line: int = 0, col: int = 0, text_line: str = ""):
-        self.message, self.source, self.line, self.col, self.text_line = message, source, line, col, text_line
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}:{self.col}" if self.line else self.source
-        out = f"{where}: {self.message}"
-        if self.text_line:
-            line, col = self.text_line.rstrip("\n"), max(self.col - 1, 0)
-            if len(line) > 100:  # show a window around the column, not a 2,000-character line
-                start = max(0, col - 60)
-                line = ("..." if start else "") + line[start: start + 100] + ("..." if start + 100 < len(line) else "")
-                col = col - start + (3 if start else 0)
-            out += "\n" + line + "\n" + " " * col + "^"
-        return out
-
-    @property
-    def one_line(self) -> str:
-        where = f"{self.source}:{self.line}:{self.col}" if self.line else self.source
-        return f"{where}: {self.message}"
 
 
 class _Fail(Exception):
     """Internal: a parse failure at token index `at`; turned into HloParseError with a position."""
 
-    def __init__(self, message: str, at: int):
+    def __init__(self, message: str, at: int, offset: int = 0):
         super().__init__(message)
-        self.message, self.at = message, at
+        # offset: characters into the token (from its end when negative: -1 is its last character)
+        self.message, self.at, self.offset = message, at, offset
 
 
 _shape_cache: dict[str, Shape] = {}
@@ -161,6 +174,15 @@ class _Parser:
         self.toks: list[str] = []
         self.chunk_starts: list[tuple[int, int]] = []  # (first token index, text offset)
         self._lex(text)
+        self.module = _ModuleBuilder(None, {}, {}, None, {})
+        # The computation being parsed: its instructions, their first tokens, and the shapes of
+        # the ones `shape_of` has indexed so far (only the rarer forms need a lookup).
+        self.insts: list[Instruction] = []
+        self.starts: list[int] = []
+        self.known: dict[str, Shape] = {}
+        self.indexed = 0
+        self.nested: list[int] = []  # token index of each enclosing nested instruction or computation
+        self.anon_counts: dict[str, int] = {}
 
     # -- lexing -----------------------------------------------------------------------------
     def _lex(self, text: str) -> None:
@@ -176,8 +198,9 @@ class _Parser:
             toks.extend(filter(None, _TOKEN.findall(text, start, end)))
             start = end
 
-    def fail_position(self, at: int) -> tuple[int, int, str]:
-        """Line, column and source line of token `at` (lexes its chunk again, with positions)."""
+    def fail_position(self, at: int, within: int = 0) -> tuple[int, int, str]:
+        """Line, column and source line of token `at`, `within` characters into it (from its end
+        when negative), found by lexing its chunk again, with positions."""
         offset = len(self.text)
         for first, chunk_offset in reversed(self.chunk_starts):
             if at >= first:
@@ -185,7 +208,7 @@ class _Parser:
                 for m in _TOKEN.finditer(self.text, chunk_offset):
                     if m.group(1):
                         if k == 0:
-                            offset = m.start(1)
+                            offset = m.end(1) + within if within < 0 else m.start(1) + within
                             break
                         k -= 1
                 break
@@ -211,31 +234,76 @@ class _Parser:
             raise _Fail(f"expected {what}, got {_describe(tok)}", i)
         return (tok[1:] if tok[0] == "%" else tok), i + 1
 
-    def parse_shape(self, i: int) -> tuple[Shape, int]:
+    def is_shape_start(self, i: int) -> bool:
+        """Whether a shape starts at token `i`: an array token, `(` of a tuple, or `b(` of a buffer."""
         tok = self.tok(i)
         if tok == "(":
-            elements: list[Shape] = []
-            i += 1
-            if self.tok(i) == ")":
-                return _tuple_shape(elements), i + 1
-            while True:
-                sub, i = self.parse_shape(i)
-                elements.append(sub)
-                tok = self.tok(i)
-                if tok == ",":
-                    i += 1
-                elif tok == ")":
-                    return _tuple_shape(elements), i + 1
-                else:
-                    raise _Fail(f"expected ',' or ')' in a tuple shape, got {_describe(tok)}", i)
+            return True
+        if tok == "b":
+            return self.tok(i + 1) == "("
+        return len(tok) > 2 and tok[-1] in "]}" and tok[0].isalpha() and "[" in tok
+
+    def parse_shape(self, i: int) -> tuple[Shape, int]:
+        """An array, token, tuple or buffer shape; nesting is walked with a stack, not recursion."""
+        tok = self.tok(i)
         if tok and (tok[-1] == "]" or tok[-1] == "}") and tok[0].isalpha():
-            try:
-                return shape_from_token(tok), i + 1
-            except ValueError:
-                raise _Fail(f"malformed shape {tok!r}", i) from None
+            return self.parse_array_shape(i), i + 1
         if tok in ("token", "opaque"):
             return Shape(tok), i + 1
-        raise _Fail(f"expected a shape, got {_describe(tok)}", i)
+        if tok != "(" and not (tok == "b" and self.tok(i + 1) == "("):
+            raise _Fail(f"expected a shape, got {_describe(tok)}", i)
+        open_groups: list[tuple[str, list[Shape]]] = []  # ("tuple" | "buffer", elements so far)
+        while True:
+            tok = self.tok(i)
+            if tok == "(" or (tok == "b" and self.tok(i + 1) == "("):
+                if len(open_groups) >= _MAX_NESTING:
+                    raise _Fail(f"shape nested more than {_MAX_NESTING} levels deep", i)
+                if tok == "b":
+                    open_groups.append(("buffer", []))
+                    i += 2
+                    continue
+                i += 1
+                if self.tok(i) != ")":
+                    open_groups.append(("tuple", []))
+                    continue
+                i += 1
+                done = _tuple_shape([])
+            elif tok and (tok[-1] == "]" or tok[-1] == "}") and tok[0].isalpha():
+                done, i = self.parse_array_shape(i), i + 1
+            elif tok in ("token", "opaque"):
+                done, i = Shape(tok), i + 1
+            else:
+                raise _Fail(f"expected a shape, got {_describe(tok)}", i)
+            # close every group that `done` completes
+            while True:
+                if not open_groups:
+                    return done, i
+                kind, elements = open_groups[-1]
+                elements.append(done)
+                tok = self.tok(i)
+                if kind == "buffer":
+                    if tok != ")" or not elements[0].is_array:
+                        raise _Fail(f"expected ')' after the array shape of a buffer, got {_describe(tok)}", i)
+                    open_groups.pop()
+                    done, i = Shape("buffer", tuple_shapes=(elements[0],)), i + 1
+                elif tok == ",":
+                    i += 1
+                    break
+                elif tok == ")":
+                    open_groups.pop()
+                    done, i = _tuple_shape(elements), i + 1
+                else:
+                    raise _Fail(f"expected ',' or ')' in a tuple shape, got {_describe(tok)}", i)
+
+    def parse_array_shape(self, i: int) -> Shape:
+        tok = self.toks[i]
+        shape = _shape_cache.get(tok)
+        if shape is None:
+            try:
+                shape = shape_from_token(tok)
+            except ValueError:
+                raise _Fail(f"malformed shape {tok!r}", i) from None
+        return shape
 
     def skip_balanced(self, i: int) -> int:
         """Index just past the group opened at `i` (`{`, `(` or `[`)."""
@@ -305,12 +373,18 @@ class _Parser:
 
     def parse_module(self, i: int, default_name: str) -> tuple[int, Module]:
         b = _ModuleBuilder(None, {}, {}, None, {})
+        self.module = b
         toks = self.toks
         if self.tok(i) == "HloModule":
             b.name, i = self.parse_name(i + 1, "a module name")
-            while self.tok(i) == ",":
-                key, i = self.parse_name(i + 1, "a module attribute name")
-                b.attrs[key], i = self.parse_attr_value(i)
+            if self.tok(i) == ":":  # `HloModule name:` (XLA's lexer reads `name:` as a name)
+                i += 1
+            while (attr := self.attr_at(i, "a module attribute name")) is not None or self.tok(i) == ",":
+                if attr is None:  # `,` without `name=`: a clean error on the name
+                    _, j = self.parse_name(i + 1, "a module attribute name")
+                    self.parse_attr_value(j)
+                    break
+                key, b.attrs[key], i = attr
         tables: dict[str, dict[int, str]] = {}
         while self.tok(i) in _SECTIONS:
             section = toks[i]
@@ -373,37 +447,66 @@ class _Parser:
             is_entry = True
             i += 1
         name, i = self.parse_name(i, "a computation name")
-        if self.tok(i) == "(":
-            i = self.skip_balanced(i)  # the signature repeats the parameters' shapes
+        if self.tok(i) == ":":
+            i += 1
+        tok = self.tok(i)
+        if tok[:1] == "(":  # the signature repeats the parameters' shapes
+            i = self.skip_balanced(i) if tok == "(" else i + 1
             if self.tok(i) == "->":
                 _, i = self.parse_shape(i + 1)
         if self.tok(i) != "{":
             raise _Fail(f"expected '{{' to open computation '{name}', got {_describe(self.tok(i))}", i)
-        i += 1
+        i, comp = self.parse_instruction_list(i + 1, name, is_entry)
+        while (attr := self.attr_at(i, "a computation attribute")) is not None:
+            key, comp.attrs[key], i = attr
+        return i, comp
+
+    def parse_instruction_list(self, i: int, name: str, is_entry: bool = False) -> tuple[int, Computation]:
+        """The instructions after a computation's `{` up to its `}`; `i` is just past the `{`."""
         instructions: list[Instruction] = []
         starts: list[int] = []
+        saved = (self.insts, self.starts, self.known, self.indexed)
+        self.insts, self.starts, self.known, self.indexed = instructions, starts, {}, 0
         root_name = None
         toks = self.toks
         n = len(toks)
-        while True:
-            if i >= n:
-                raise _Fail(f"computation '{name}' is not closed with '}}'", i - 1)
-            if toks[i] == "}":
-                i += 1
-                break
-            starts.append(i)
-            inst, i = self.parse_instruction(i)
-            if inst.is_root:
-                if root_name is not None:
-                    raise _Fail(f"computation '{name}' has more than one ROOT", starts[-1])
-                root_name = inst.name
-            instructions.append(inst)
+        try:
+            while True:
+                if i >= n:
+                    raise _Fail(f"computation '{name}' is not closed with '}}'", i - 1, -1)
+                if toks[i] == "}":
+                    i += 1
+                    break
+                start = i
+                tok = toks[i]
+                if " = " in tok and tok[0] in _WORD_START:  # a `_HEAD` token (words hold no spaces)
+                    inst, i = self.parse_head(i)
+                else:
+                    inst, i = self.parse_instruction(i)
+                if inst.is_root:
+                    if root_name is not None:
+                        raise _Fail(f"computation '{name}' has more than one ROOT", start)
+                    root_name = inst.name
+        finally:
+            self.insts, self.starts, self.known, self.indexed = saved
         if not instructions:
             raise _Fail(f"computation '{name}' has no instructions", i - 1)
-        attrs: dict[str, str] = {}
-        while self.tok(i) == "," and i + 2 < n and toks[i + 2][:1] == "=":
-            key, j = self.parse_name(i + 1, "a computation attribute")
-            attrs[key], i = self.parse_attr_value(j)
+        by_name = {inst.name: inst for inst in instructions}
+        if len(by_name) != len(instructions) or not by_name.keys() >= set(
+            itertools.chain.from_iterable(inst.operands for inst in instructions)
+        ):
+            self.name_error(instructions, starts, name)
+        if root_name is None:
+            # A computation that marks no ROOT returns its last instruction (as XLA's parser does).
+            last = instructions[-1]
+            instructions[-1] = _replace_root(last)
+            by_name[last.name] = instructions[-1]
+            root_name = last.name
+        return i, Computation(name, tuple(instructions), root_name, is_entry, {}, by_name)
+
+    @staticmethod
+    def name_error(instructions: list[Instruction], starts: list[int], name: str) -> None:
+        """Raise for the first instruction defined twice or using an undefined name."""
         by_name: dict[str, Instruction] = {}
         for inst, start in zip(instructions, starts, strict=True):
             if inst.name in by_name:
@@ -413,20 +516,17 @@ class _Parser:
             for operand in inst.operands:
                 if operand not in by_name:
                     raise _Fail(f"'{inst.name}' uses '{operand}', which is not defined in '{name}'", start)
-        if root_name is None:
-            # A computation that marks no ROOT returns its last instruction (as XLA's parser does).
-            last = instructions[-1]
-            instructions[-1] = _replace_root(last)
-            by_name[last.name] = instructions[-1]
-            root_name = last.name
-        return i, Computation(name, tuple(instructions), root_name, is_entry, attrs, by_name)
 
     def parse_instruction(self, i: int) -> tuple[Instruction, int]:
+        """`ROOT? name = shape? opcode(operands), attributes`; appends it (after any nested ones)."""
         toks = self.toks
         n = len(toks)
         ws = _WORD_START
         is_root = False
+        start = i
         tok = toks[i]
+        if " = " in tok and tok[0] in _WORD_START:  # a `_HEAD` token (words hold no spaces)
+            return self.parse_head(i)
         if tok == "ROOT":
             is_root = True
             i += 1
@@ -437,17 +537,29 @@ class _Parser:
         i += 1
         if i >= n or toks[i] != "=":
             raise _Fail(f"expected '=' after instruction name '{name}', got {_describe(self.tok(i))}", i)
-        i += 1
+        return self.parse_rhs(i + 1, name, is_root, start, True)
+
+    def parse_rhs(self, i: int, name: str | None, is_root: bool, start: int,
+                  allow_attrs: bool) -> tuple[Instruction, int]:
+        """What follows `name =`: the shape (optional where XLA can infer it), opcode, operands,
+        attributes. `name` None is a nested instruction (`add(max(x, y), z)`), named as XLA does."""
+        toks = self.toks
+        n = len(toks)
+        ws = _WORD_START
         # result shape: almost always one array-shape token
         tok = toks[i] if i < n else ""
+        shape: Shape | None
         if tok and tok[-1] in "]}" and tok[0].isalpha():
             shape = _shape_cache.get(tok)
             if shape is None:
                 shape, i = self.parse_shape(i)
             else:
                 i += 1
+        elif tok and tok[0] in ws and tok not in ("token", "opaque", "b") and self.tok(i + 1) == "(":
+            shape = None  # XLA infers it from the operands (see irscope.ir.hlo_shapes)
         else:
             shape, i = self.parse_shape(i)
+        opcode_at = i
         opcode = toks[i] if i < n else ""
         if not opcode or opcode[0] not in ws or opcode[0] == "%":
             raise _Fail(f"expected an opcode, got {_describe(opcode)}", i)
@@ -469,13 +581,27 @@ class _Parser:
             else:
                 while True:
                     tok = toks[i] if i < n else ""
-                    if tok == "(" or (tok and tok[-1] in "]}" and tok[0].isalpha()):
+                    operand_at = i
+                    if (tok == "(" or (tok and tok[-1] in "]}" and tok[0].isalpha())
+                            or (tok == "b" and self.tok(i + 1) == "(")):
                         _, i = self.parse_shape(i)  # inline operand type
                         tok = toks[i] if i < n else ""
                     if not tok or tok[0] not in ws:
                         raise _Fail(f"expected an operand name, got {_describe(tok)}", i)
-                    operands.append(tok[1:] if tok[0] == "%" else tok)
-                    i += 1
+                    nxt = toks[i + 1] if i + 1 < n else ""
+                    if nxt == "(":  # a nested instruction: `reshape(f32[1,8] parameter(0))`
+                        if len(self.nested) >= _MAX_NESTING:
+                            raise _Fail(f"instructions nested more than {_MAX_NESTING} levels deep", i)
+                        self.nested.append(i)
+                        inner, i = self.parse_rhs(operand_at, None, False, operand_at, False)
+                        self.nested.pop()
+                        operands.append(inner.name)
+                    elif "#" in tok:  # `%t#1#0`: the compact form of get-tuple-element
+                        operands.append(self.compact_gte(tok, i))
+                        i += 1
+                    else:
+                        operands.append(tok[1:] if tok[0] == "%" else tok)
+                        i += 1
                     tok = toks[i] if i < n else ""
                     if tok == ",":
                         i += 1
@@ -486,16 +612,234 @@ class _Parser:
                         raise _Fail(f"expected ',' or ')' after an operand, got {_describe(tok)}", i)
         attrs: dict[str, str] = {}
         called: tuple[str, ...] = ()
-        while i + 2 < n and toks[i] == "," and toks[i + 2][:1] == "=":
-            key = toks[i + 1]
-            if key[0] not in ws:
-                raise _Fail(f"expected an attribute name, got {_describe(key)}", i + 1)
-            value, i = self.parse_attr_value(i + 2)
-            attrs[key] = value
-            if key in _CALL_ATTR_SET:
-                called = _called(attrs)
+        if allow_attrs and i < n and toks[i][0] == ",":
+            attrs, called, i = self.parse_attrs(i, opcode)
+        if shape is None:
+            shape = self.infer_shape(opcode, operands, attrs, called, opcode_at)
+        if name is None:
+            name = self.anon_name(opcode)
         inst = Instruction(name, opcode, shape, tuple(operands), attrs, called, is_root, literal)
+        self.insts.append(inst)
+        self.starts.append(start)
         return inst, i
+
+    def parse_head(self, i: int) -> tuple[Instruction, int]:
+        """An instruction whose head (up to its operands' `)`) is one `_HEAD` token, then its attributes."""
+        toks = self.toks
+        start = i
+        head = toks[i]
+        lhs, _, rhs = head.partition(" = ")
+        is_root = lhs[:5] == "ROOT "
+        if is_root:
+            lhs = lhs[5:]
+        name = lhs[1:] if lhs[0] == "%" else lhs
+        shape_text, _, call = rhs.partition(" ")
+        shape = _shape_cache.get(shape_text)
+        if shape is None:
+            try:
+                shape = shape_from_token(shape_text)
+            except ValueError:
+                raise _Fail(f"malformed shape {shape_text!r}", i, head.index(" = ") + 3) from None
+        opcode, _, args = call.partition("(")
+        args = args[:-1]
+        literal = None
+        operands: tuple[str, ...] = ()
+        if opcode == "parameter" or opcode == "constant":
+            literal = args
+            if opcode == "parameter" and not args.isdigit():
+                raise _Fail(f"parameter number must be an integer, got {args!r}", i, head.index("(") + 1)
+        elif args:
+            operands = tuple(args.replace("%", "").split(", "))  # `%` is only ever the sigil here
+        i += 1
+        attrs: dict[str, str] = {}
+        called: tuple[str, ...] = ()
+        tok = toks[i] if i < len(toks) else ""
+        while tok[:2] == ", ":  # the common case: every attribute is one token
+            key, _, value = tok[2:].partition("=")
+            if key in _CALL_ATTR_SET:
+                attrs, called, i = self.parse_attrs(i, opcode, attrs)
+                break
+            attrs[key] = value
+            i += 1
+            tok = toks[i] if i < len(toks) else ""
+        else:
+            if tok == ",":
+                attrs, called, i = self.parse_attrs(i, opcode, attrs)
+        inst = _new_instruction(Instruction)
+        _set_name(inst, name)
+        _set_opcode(inst, opcode)
+        _set_shape(inst, shape)
+        _set_operands(inst, operands)
+        _set_attrs(inst, attrs)
+        _set_called(inst, called)
+        _set_is_root(inst, is_root)
+        _set_literal(inst, literal)
+        _set_line(inst, 0)
+        self.insts.append(inst)
+        self.starts.append(start)
+        return inst, i
+
+    def parse_attrs(self, i: int, opcode: str, attrs: dict[str, str] | None = None,
+                    ) -> tuple[dict[str, str], tuple[str, ...], int]:
+        """An instruction's `, key=value` attributes from token `i` (added to `attrs`), and the
+        computations they call."""
+        toks = self.toks
+        n = len(toks)
+        attrs = {} if attrs is None else attrs
+        has_calls = not _CALL_ATTR_SET.isdisjoint(attrs)
+        while i < n:
+            tok = toks[i]
+            if tok[:2] == ", ":  # the whole attribute is one token
+                key, _, value = tok[2:].partition("=")
+                i += 1
+                if key in _CALL_ATTR_SET:
+                    has_calls = True
+                    if value[:1] == "{" and _INLINE_COMPUTATION.match(value, 1):
+                        value = self.parse_inline_computation(value[1:-1], key, i - 1)
+                attrs[key] = value
+            elif tok == "," and i + 2 < n and toks[i + 2][:1] == "=":
+                key = toks[i + 1]
+                if key[0] not in _WORD_START:
+                    raise _Fail(f"expected an attribute name, got {_describe(key)}", i + 1)
+                tok = toks[i + 2]
+                if key in _CALL_ATTR_SET:
+                    has_calls = True
+                    if len(tok) > 1 or self.tok(i + 3) == "{":
+                        attrs[key], i = self.parse_call_value(i + 2, key)
+                        continue
+                if len(tok) > 1:  # `={...}`: one token
+                    value, i = tok[1:], i + 3
+                elif key == "literal":
+                    value, i = self.parse_literal_value(i + 3)
+                else:
+                    value, i = self.parse_attr_value(i + 2)
+                attrs[key] = value
+            else:
+                break
+        called = _called(attrs) if has_calls and opcode not in _INHERITS_CALLS else ()
+        return attrs, called, i
+
+    def attr_at(self, i: int, what: str) -> tuple[str, str, int] | None:
+        """A module or computation attribute at token `i` (`, key=value`), or None if none is there."""
+        tok = self.tok(i)
+        if tok[:2] == ", ":
+            key, _, value = tok[2:].partition("=")
+            return key, value, i + 1
+        if tok == "," and i + 2 < len(self.toks) and self.toks[i + 2][:1] == "=":
+            key, j = self.parse_name(i + 1, what)
+            value, i = self.parse_attr_value(j)
+            return key, value, i
+        return None
+
+    # -- the rarer forms -----------------------------------------------------------------------
+    def shape_of(self, name: str) -> Shape | None:
+        """Shape of an instruction already parsed in the current computation (None if none is)."""
+        shape = self.known.get(name)
+        if shape is None:
+            insts = self.insts
+            for k in range(self.indexed, len(insts)):
+                self.known[insts[k].name] = insts[k].shape
+            self.indexed = len(insts)
+            shape = self.known.get(name)
+        return shape
+
+    def infer_shape(self, opcode: str, operands: list[str], attrs: dict[str, str], called: tuple[str, ...],
+                    at: int) -> Shape:
+        shapes = []
+        for operand in operands:
+            shape = self.shape_of(operand)
+            if shape is None:
+                raise _Fail(f"cannot infer the result shape of '{opcode}': operand '{operand}' is not "
+                            "defined before it", at)
+            shapes.append(shape)
+        roots: dict[str, Shape] = {}
+        for key in _CALL_ATTRS:
+            if key in attrs:
+                first = _called({key: attrs[key]})[:1]
+                comp = self.module.computations.get(first[0]) if first else None
+                if comp is not None:
+                    roots[key] = comp.root.shape
+        try:
+            return infer_shape(opcode, shapes, attrs, roots)
+        except ValueError as err:
+            raise _Fail(str(err), at) from None
+
+    def anon_name(self, opcode: str) -> str:
+        """`add.anon`, `add.anon.1`, ...: XLA's names for nested instructions."""
+        base = f"{opcode}.anon"
+        count = self.anon_counts.get(base, 0)
+        self.anon_counts[base] = count + 1
+        return base if count == 0 else f"{base}.{count}"
+
+    def compact_gte(self, tok: str, at: int) -> str:
+        """`%t#1#0` is get-tuple-element 0 of get-tuple-element 1 of `t`; each is made once."""
+        base, *indices = (tok[1:] if tok[0] == "%" else tok).split("#")
+        current = base
+        for index in indices:
+            if not index.isdigit():
+                raise _Fail(f"expected a tuple index after '#', got {index!r} in {tok!r}", at)
+            name = f"{current}#{index}"
+            if self.shape_of(name) is None:
+                source = self.shape_of(current)
+                if source is None or not source.is_tuple or int(index) >= len(source.tuple_shapes):
+                    raise _Fail(f"'{tok}' needs '{current}' to be a tuple with element {index}", at)
+                gte = Instruction(name, "get-tuple-element", source.tuple_shapes[int(index)], (current,),
+                                  {"index": index})
+                self.insts.append(gte)
+                self.starts.append(at)
+            current = name
+        return current
+
+    def parse_call_value(self, i: int, key: str) -> tuple[str, int]:
+        """A called-computation attribute: a name, `{names}`, or a computation written inline
+        (`to_apply={ x = ... }`), which becomes a computation of the module named `_` (uniqued)."""
+        tok = self.toks[i]
+        if tok == "=":
+            end = self.skip_balanced(i + 1)
+            body, after = " ".join(self.toks[i + 2: end - 1]), end
+        else:
+            body, after = tok[2:-1], i + 1
+        if not _INLINE_COMPUTATION.match(body):
+            return self.parse_attr_value(i)
+        return self.parse_inline_computation(body, key, i), after
+
+    def parse_inline_computation(self, body: str, key: str, at: int) -> str:
+        """The instructions of a computation written inline: parsed as a computation of the module
+        named `_` (uniqued, as XLA names them); returns that name."""
+        if len(self.nested) >= _MAX_NESTING:
+            raise _Fail(f"computations nested more than {_MAX_NESTING} levels deep", at)
+        sub = _Parser(body + " }", self.source)
+        sub.module, sub.nested, sub.anon_counts = self.module, [*self.nested, at], self.anon_counts
+        name = _unique(self.module.computations, "_")
+        try:
+            _, comp = sub.parse_instruction_list(0, name)
+        except _Fail as fail:
+            raise _Fail(f"in the computation written inline in '{key}': {fail.message}", at) from None
+        self.module.computations[name] = comp
+        return name
+
+    def parse_literal_value(self, i: int) -> tuple[str, int]:
+        """`literal=s32[2]{0} {1, 2}`: a shape, then a literal (a number or word, or a braced group)."""
+        shape_at = i
+        if self.tok(i) != "(":  # a tuple literal `( s32[2] {1, 2}, pred[] true )` has no outer shape
+            _, i = self.parse_shape(i)
+        tok = self.tok(i)
+        if tok in _OPENERS:
+            end = self.skip_balanced(i)
+        elif tok and (_is_word(tok) or tok[0] == '"'):
+            end = i + 1
+        else:
+            raise _Fail(f"expected a literal after its shape, got {_describe(tok)}", i)
+        return " ".join(self.toks[shape_at:end]), end
+
+
+# Building an Instruction through its slots directly takes half the time of the frozen dataclass's
+# __init__ (which calls object.__setattr__ once per field); the parser builds 300,000 of them for a
+# large module. Every field is set, so the result is the same as Instruction(...).
+_new_instruction = object.__new__
+(_set_name, _set_opcode, _set_shape, _set_operands, _set_attrs, _set_called, _set_is_root, _set_literal,
+ _set_line) = (Instruction.__dict__[f].__set__ for f in (
+    "name", "opcode", "shape", "operands", "attrs", "called", "is_root", "literal", "line"))
 
 
 def _called(attrs: dict[str, str]) -> tuple[str, ...]:
@@ -509,6 +853,16 @@ def _called(attrs: dict[str, str]) -> tuple[str, ...]:
         else:
             names.append(value.lstrip("%"))
     return tuple(names)
+
+
+def _unique(taken: dict[str, object], base: str) -> str:
+    """`base`, or `base.1`, `base.2`, ... : the first not in `taken` (as XLA's NameUniquer does)."""
+    if base not in taken:
+        return base
+    k = 1
+    while f"{base}.{k}" in taken:
+        k += 1
+    return f"{base}.{k}"
 
 
 def _replace_root(inst: Instruction) -> Instruction:
@@ -543,7 +897,7 @@ def _stack_frames(tables: dict[str, dict[int, str]]) -> dict[int, tuple[str, str
     return frames
 
 
-_WORD_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_%.$#@-")
+_WORD_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_%.$#@-?")
 
 
 def _is_word(tok: str) -> bool:
@@ -572,6 +926,7 @@ def _split_modules(text: str) -> list[tuple[int, str]]:
 
 
 _TOKEN_PRESENT = re.compile(r"^[ \t]*(?!//)\S", re.M)
+split_modules = _split_modules  # public: `irscope diff --module N` splits a file the same way
 
 
 def parse_modules(text: str, source: str = "<string>") -> list[Module]:
@@ -581,13 +936,21 @@ def parse_modules(text: str, source: str = "<string>") -> list[Module]:
     """
     default = _default_name(source)
     modules: list[Module] = []
-    for line_offset, piece in _split_modules(text):
-        parser = _Parser(piece, source)
-        try:
-            modules.extend(parser.parse_modules(default))
-        except _Fail as fail:
-            line, col, text_line = parser.fail_position(fail.at)
-            raise HloParseError(fail.message, source, line + line_offset, col, text_line) from None
+    # A large module is millions of new objects, none of them garbage: the collector's passes over
+    # them (each a walk of everything allocated so far) cost a third of the parse, so it waits.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for line_offset, piece in _split_modules(text):
+            parser = _Parser(piece, source)
+            try:
+                modules.extend(parser.parse_modules(default))
+            except _Fail as fail:
+                line, col, text_line = parser.fail_position(fail.at, fail.offset)
+                raise HloParseError(fail.message, source, line + line_offset, col, text_line) from None
+    finally:
+        if collecting:
+            gc.enable()
     if not modules:
         raise HloParseError("no HLO module found (the text has no computations)", source)
     return modules

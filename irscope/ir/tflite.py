@@ -25,16 +25,23 @@ Conventions:
   sizes per buffer are counted once.
 
 `build_kernel_graph(model)` turns one subgraph into the common kernel graph of
-`irscope.ir.kernel_graph`: one node per operator (kind `op`), per subgraph input (`parameter`) and
+`irscope.ir.graph_schema`: one node per operator (kind `op`), per subgraph input (`parameter`) and
 per constant tensor (`constant`); one edge per tensor use. Costs beyond bytes (FLOPs, precision,
 roofline placement) come from `irscope.passes.quantization` through `node_data`.
 
 Buffers of models over 2 GB, which sit after the flatbuffer (`offset`/`size`), are sized from those
 fields and checked against the file's end.
 
-Not handled yet: sparse tensors (their `sparsity` is flagged, not decoded; bytes count the dense
-shape), the blockwise and multi-axis quantization details (their kind is recorded), string tensor
-contents, and weights kept in other files (`external_buffers`): such tensors count 0 buffer bytes.
+Quantization is read in every form the schema has (`Quantization.kind`): per tensor, per channel
+along `quantized_dimension`, blockwise (int4 weights with a tensor of per-block scales, as LiteRT's
+LLM exports write), multi-axis, and custom (an opaque byte string). A blockwise or multi-axis
+tensor's scales and zero points are tensors of their own, which the operator reading it reads too
+(`Subgraph.op_bytes` counts them). Sparse constants (`Tensor.sparsity`) count the kept values in
+their buffer plus the index vectors of each sparse dimension.
+
+Not handled yet: string tensor contents, the values of scales kept in tensors (their tensor is
+named, not read), and weights kept in other files (`external_buffers`): such tensors count 0
+buffer bytes.
 """
 
 from __future__ import annotations
@@ -51,6 +58,11 @@ from types import MappingProxyType, ModuleType
 from typing import Any
 
 import networkx as nx
+
+from irscope.errors import TFLiteParseError as TFLiteParseError
+from irscope.errors import TFLiteUnavailable as TFLiteUnavailable
+from irscope.ir.graph_schema import empty_costs
+from irscope.util.text import first_line
 
 FILE_IDENTIFIER = b"TFL3"
 """Bytes 4..8 of every TFLite flatbuffer."""
@@ -75,14 +87,6 @@ XLA_DTYPE: Mapping[str, str] = MappingProxyType({
 _QUANT_DETAILS = {0: None, 1: "custom", 2: "blockwise", 3: "multi_axis"}
 
 
-class TFLiteParseError(ValueError):
-    """A file that is not a readable TFLite flatbuffer; the message is one line naming the file."""
-
-
-class TFLiteUnavailable(ImportError):
-    """Neither ai-edge-litert nor TensorFlow is installed, so the schema bindings are missing."""
-
-
 def schema() -> ModuleType:
     """The generated TFLite schema bindings: ai-edge-litert's, else TensorFlow's."""
     try:
@@ -101,12 +105,23 @@ def schema() -> ModuleType:
 # The data model
 
 
+QUANTIZATION_KINDS = ("per_tensor", "per_channel", "blockwise", "multi_axis", "custom")
+"""`Quantization.kind` values: the schema's `scale`/`zero_point` vectors (one value, or one per slice of
+`quantized_dimension`), or one of its `QuantizationDetails` (which then replace those vectors)."""
+
+
 @dataclass(frozen=True)
 class Quantization:
-    """A tensor's quantization: real = scale * (q - zero_point), per tensor or per channel."""
+    """A tensor's quantization: real = scale * (q - zero_point), per tensor, per channel or per block.
+
+    Per-tensor and per-channel scales sit in the tensor's own table. Blockwise and multi-axis
+    quantization (int4 LLM weights from LiteRT's exporters and ai-edge-quantizer) keep their scales
+    and zero points in other tensors of the subgraph, named by `scales_tensor` and
+    `zero_points_tensor`; `custom` quantization is an opaque byte string only its kernel reads.
+    """
 
     scales: tuple[float, ...]
-    """One scale per tensor, or one per slice along `quantized_dimension`."""
+    """One scale per tensor, or one per slice along `quantized_dimension`; () when they sit in a tensor."""
     zero_points: tuple[int, ...]
     """Zero points, as many as scales (0 for symmetric weights)."""
     quantized_dimension: int
@@ -116,20 +131,92 @@ class Quantization:
     max: tuple[float, ...] = ()
     """Calibrated maxima, when the converter kept them."""
     details: str | None = None
-    """`custom`, `blockwise` or `multi_axis` when the tensor carries such details (not decoded)."""
+    """`custom`, `blockwise` or `multi_axis`: which `QuantizationDetails` the tensor carries, if any."""
+    kind: str = "per_tensor"
+    """One of `QUANTIZATION_KINDS`."""
+    block_size: int | None = None
+    """Elements per block along the quantized axis (blockwise; multi-axis when blocked)."""
+    scales_tensor: int | None = None
+    """Index of the tensor holding the scales (blockwise, multi-axis)."""
+    zero_points_tensor: int | None = None
+    """Index of the tensor holding the zero points; None when they are all 0 (the file's -1)."""
+    quantized_dimensions: tuple[int, ...] = ()
+    """The axes a multi-axis quantization runs along."""
+    custom_bytes: int = 0
+    """Length of a custom quantization's opaque parameters."""
 
     @property
     def per_channel(self) -> bool:
-        return len(self.scales) > 1
+        """More than one scale along an axis: per-channel, blockwise or multi-axis."""
+        return len(self.scales) > 1 or self.kind in ("per_channel", "blockwise", "multi_axis")
+
+    @property
+    def parameter_tensors(self) -> tuple[int, ...]:
+        """Tensors a kernel reads besides this one to dequantize it (its scales and zero points)."""
+        return tuple(t for t in (self.scales_tensor, self.zero_points_tensor) if t is not None)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "scales": list(self.scales), "zero_points": list(self.zero_points),
+            "kind": self.kind, "scales": list(self.scales), "zero_points": list(self.zero_points),
             "quantized_dimension": self.quantized_dimension,
         }
         if self.details:
             out["details"] = self.details
+        if self.block_size is not None:
+            out["block_size"] = self.block_size
+        if self.scales_tensor is not None:
+            out["scales_tensor"] = self.scales_tensor
+            out["zero_points_tensor"] = self.zero_points_tensor
+        if self.kind == "multi_axis":
+            out["quantized_dimensions"] = list(self.quantized_dimensions)
+        if self.kind == "custom":
+            out["custom_bytes"] = self.custom_bytes
         return out
+
+
+SPARSE_INDEX_BITS: Mapping[str, int] = MappingProxyType({"Int32Vector": 32, "Uint16Vector": 16, "Uint8Vector": 8})
+"""Width of each `SparseIndexVector` member, for the bytes a sparse tensor's indices take."""
+
+
+@dataclass(frozen=True)
+class DimensionMetadata:
+    """How one dimension of a sparse tensor is stored (the schema's TACO-style `DimensionMetadata`)."""
+
+    format: str
+    """`dense` (every coordinate implied) or `sparse_csr` (segments and indices stored)."""
+    dense_size: int
+    """Size of a dense dimension."""
+    segments: int = 0
+    """Length of `array_segments` (CSR row pointers) of a sparse dimension."""
+    indices: int = 0
+    """Length of `array_indices` (CSR column indices) of a sparse dimension."""
+    index_bytes: int = 0
+    """Bytes the segments and indices take, at their stored widths."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": self.format, "dense_size": self.dense_size, "segments": self.segments,
+                "indices": self.indices, "index_bytes": self.index_bytes}
+
+
+@dataclass(frozen=True)
+class Sparsity:
+    """A sparse constant's storage: only the kept values are in its buffer, their positions here."""
+
+    traversal_order: tuple[int, ...]
+    """Order the dimensions (then block dimensions) are traversed in."""
+    block_map: tuple[int, ...]
+    """Which tensor dimension each block dimension maps to (block sparsity); () otherwise."""
+    dim_metadata: tuple[DimensionMetadata, ...]
+    """One entry per traversed dimension."""
+
+    @property
+    def index_bytes(self) -> int:
+        """Bytes of index metadata a kernel reads with the values."""
+        return sum(d.index_bytes for d in self.dim_metadata)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"traversal_order": list(self.traversal_order), "block_map": list(self.block_map),
+                "dim_metadata": [d.to_json() for d in self.dim_metadata], "index_bytes": self.index_bytes}
 
 
 @dataclass(frozen=True)
@@ -154,8 +241,12 @@ class Tensor:
     """Its quantization, or None when it has no scales."""
     is_variable: bool = False
     """A variable tensor (state kept between invocations)."""
-    sparse: bool = False
-    """It carries sparsity parameters (not decoded)."""
+    sparsity: Sparsity | None = None
+    """How a sparse constant is stored; None for a dense tensor."""
+
+    @property
+    def sparse(self) -> bool:
+        return self.sparsity is not None
 
     @property
     def is_constant(self) -> bool:
@@ -173,7 +264,10 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of its value: element count times dtype width; a string tensor's buffer size."""
+        """Bytes a kernel reads or writes for it: element count times dtype width (sub-byte types packed);
+        a string tensor's buffer; a sparse constant's kept values plus its index metadata."""
+        if self.sparsity is not None and self.buffer_bytes:
+            return self.buffer_bytes + self.sparsity.index_bytes
         if self.bits == 0:
             return self.buffer_bytes
         return (self.elements * self.bits + 7) // 8
@@ -196,6 +290,7 @@ class Tensor:
             "quantization": self.quantization.to_json() if self.quantization is not None else None,
             "buffer": self.buffer, "buffer_bytes": self.buffer_bytes,
             "is_variable": self.is_variable,
+            **({"sparsity": self.sparsity.to_json()} if self.sparsity is not None else {}),
         }
 
 
@@ -296,9 +391,23 @@ class Subgraph:
     def op_outputs(self, op: Operator) -> list[Tensor]:
         return [self.tensors[i] for i in op.outputs if i >= 0]
 
+    def quantization_inputs(self, op: Operator) -> list[Tensor]:
+        """Tensors an operator reads only to dequantize its inputs: blockwise and multi-axis scales and
+        zero points, which are not among its operands (each once, and none that is an operand)."""
+        operands = set(op.inputs)
+        extra: dict[int, Tensor] = {}
+        for t in self.op_inputs(op):
+            if t.quantization is not None:
+                for i in t.quantization.parameter_tensors:
+                    if i not in operands:
+                        extra.setdefault(i, self.tensors[i])
+        return list(extra.values())
+
     def op_bytes(self, op: Operator) -> tuple[int, int]:
-        """(bytes read, bytes written): every input and output tensor once per use, at its real dtype."""
-        return (sum(t.nbytes for t in self.op_inputs(op)), sum(t.nbytes for t in self.op_outputs(op)))
+        """(bytes read, bytes written): every input and output tensor once per use, at its real dtype,
+        plus the scales and zero points of blockwise or multi-axis quantized inputs."""
+        read = sum(t.nbytes for t in self.op_inputs(op)) + sum(t.nbytes for t in self.quantization_inputs(op))
+        return (read, sum(t.nbytes for t in self.op_outputs(op)))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -420,8 +529,12 @@ def parse_tflite(data: bytes, source: str = "<bytes>") -> TFLiteModel:
     if len(data) < 8:
         raise TFLiteParseError(f"{source}: not a TFLite model: {len(data)} bytes, too short for a flatbuffer")
     if data[4:8] != FILE_IDENTIFIER:
+        hint = ""
+        if bytes(data[:4]) == b"ML\xefR" or bytes(data[:9]) == b"HloModule":
+            hint = "; it is MLIR bytecode" if bytes(data[:4]) == b"ML\xefR" else "; it is HLO text"
+            hint += f", which `irscope hlo {source}` reads"
         raise TFLiteParseError(f"{source}: not a TFLite model: no 'TFL3' file identifier at byte 4 "
-                               f"(found {bytes(data[4:8])!r})")
+                               f"(found {bytes(data[4:8])!r}){hint}")
     reader = _Reader(bytes(data), source, schema())
     try:
         return reader.model()
@@ -439,7 +552,7 @@ def parse_tflite(data: bytes, source: str = "<bytes>") -> TFLiteModel:
 
 
 def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:120]
+    return first_line(text, limit=120)
 
 
 def _snake(name: str) -> str:
@@ -469,6 +582,7 @@ class _Reader:
             "fused_activation_function": _enum_names(s.ActivationFunctionType),
             "padding": _enum_names(s.Padding),
         }
+        self.sparse_index_names = _enum_names(s.SparseIndexVector) if hasattr(s, "SparseIndexVector") else {}
 
     def fail(self, message: str) -> TFLiteParseError:
         where = f" ({self.where})" if self.where else ""
@@ -549,7 +663,7 @@ class _Reader:
     def subgraph(self, g: Any, index: int, codes: Sequence[OperatorCode], buffers: Sequence[int]) -> Subgraph:
         self.where = f"subgraph {index}"
         n_tensors = self.length(g.TensorsLength(), "tensors", 4)
-        tensors = tuple(self.tensor(g.Tensors(i), i, index, buffers) for i in range(n_tensors))
+        tensors = tuple(self.tensor(g.Tensors(i), i, index, buffers, n_tensors) for i in range(n_tensors))
         self.where = f"subgraph {index}"
         inputs = self.ints(g, "Inputs", "subgraph inputs")
         outputs = self.ints(g, "Outputs", "subgraph outputs")
@@ -563,7 +677,7 @@ class _Reader:
         return Subgraph(index=index, name=self.text(g.Name()), tensors=tensors, operators=operators,
                         inputs=inputs, outputs=outputs)
 
-    def tensor(self, t: Any, index: int, subgraph: int, buffers: Sequence[int]) -> Tensor:
+    def tensor(self, t: Any, index: int, subgraph: int, buffers: Sequence[int], n_tensors: int) -> Tensor:
         self.where = f"subgraph {subgraph}, tensor {index}"
         code = int(t.Type())
         dtype = TENSOR_TYPES[code][0] if code in TENSOR_TYPES else f"unknown_{code}"
@@ -578,24 +692,80 @@ class _Reader:
             raise self.fail(f"buffer {buffer} out of range ({len(buffers)} buffers)")
         return Tensor(
             index=index, name=self.text(t.Name()), shape=shape, shape_signature=signature, dtype=dtype,
-            buffer=buffer, buffer_bytes=buffers[buffer], quantization=self.quantization(t.Quantization()),
-            is_variable=bool(t.IsVariable()), sparse=t.Sparsity() is not None,
+            buffer=buffer, buffer_bytes=buffers[buffer], quantization=self.quantization(t.Quantization(), n_tensors),
+            is_variable=bool(t.IsVariable()), sparsity=self.sparsity(t.Sparsity()),
         )
 
-    def quantization(self, q: Any) -> Quantization | None:
+    def quantization(self, q: Any, n_tensors: int) -> Quantization | None:
+        """Every form the schema has: scales in the table (per tensor or per channel), or details."""
         if q is None:
             return None
         scales = self.floats(q, "Scale", "quantization scales")
-        if not scales:
-            return None
         zero_points = self.ints(q, "ZeroPoint", "quantization zero points")
-        if len(zero_points) != len(scales):
+        kind_code = int(q.DetailsType())
+        if not scales and kind_code == 0:
+            return None  # min/max alone (kept for TensorFlow) do not make a tensor quantized
+        if scales and kind_code == 0 and len(zero_points) != len(scales):
             raise self.fail(f"{len(scales)} quantization scales but {len(zero_points)} zero points")
-        return Quantization(
+        common = dict(
             scales=scales, zero_points=zero_points, quantized_dimension=int(q.QuantizedDimension()),
             min=self.floats(q, "Min", "quantization min"), max=self.floats(q, "Max", "quantization max"),
-            details=_QUANT_DETAILS.get(int(q.DetailsType()), f"type_{int(q.DetailsType())}"),
         )
+        if kind_code == 0:
+            return Quantization(**common, kind="per_channel" if len(scales) > 1 else "per_tensor")
+        details = _QUANT_DETAILS.get(kind_code)
+        table = q.Details()
+        if details is None or table is None:
+            raise self.fail(f"unknown quantization details type {kind_code}")
+        if details == "custom":
+            custom = self.s.CustomQuantization()
+            custom.Init(table.Bytes, table.Pos)
+            n = self.length(custom.CustomLength(), "custom quantization")
+            return Quantization(**common, details=details, kind=details, custom_bytes=n)
+        cls = self.s.BlockwiseQuantization if details == "blockwise" else self.s.MultiAxisQuantization
+        d = cls()
+        d.Init(table.Bytes, table.Pos)
+        scales_tensor, zp_tensor, block_size = int(d.Scales()), int(d.ZeroPoints()), int(d.BlockSize())
+        if not 0 <= scales_tensor < n_tensors:
+            raise self.fail(f"{details} quantization scales tensor {scales_tensor} out of range ({n_tensors} tensors)")
+        if not -1 <= zp_tensor < n_tensors:
+            raise self.fail(f"{details} quantization zero-point tensor {zp_tensor} out of range ({n_tensors} tensors)")
+        if block_size < 0 or (details == "blockwise" and block_size == 0):
+            raise self.fail(f"{details} quantization with block size {block_size}")
+        return Quantization(
+            **common, details=details, kind=details, block_size=block_size or None, scales_tensor=scales_tensor,
+            zero_points_tensor=zp_tensor if zp_tensor >= 0 else None,
+            quantized_dimensions=self.ints(d, "QuantizedDimensions", "quantized dimensions")
+            if details == "multi_axis" else (),
+        )
+
+    def sparsity(self, sp: Any) -> Sparsity | None:
+        """The TACO-style sparse storage: traversal order, block map, and each dimension's index vectors."""
+        if sp is None:
+            return None
+        dims = []
+        for i in range(self.length(sp.DimMetadataLength(), "sparsity dimensions", 4)):
+            d = sp.DimMetadata(i)
+            counts, index_bytes = [], 0
+            for type_fn, table_fn in (("ArraySegmentsType", "ArraySegments"), ("ArrayIndicesType", "ArrayIndices")):
+                vector_type = self.sparse_index_names.get(int(getattr(d, type_fn)()))
+                table = getattr(d, table_fn)()
+                if vector_type is None or table is None:
+                    counts.append(0)
+                    continue
+                vector = getattr(self.s, vector_type)()
+                vector.Init(table.Bytes, table.Pos)
+                bits = SPARSE_INDEX_BITS.get(vector_type, 32)
+                n = self.length(vector.ValuesLength(), f"sparsity {table_fn}", bits // 8)
+                counts.append(n)
+                index_bytes += n * bits // 8
+            fmt = int(d.Format())
+            dims.append(DimensionMetadata(
+                format={0: "dense", 1: "sparse_csr"}.get(fmt, f"format_{fmt}"), dense_size=int(d.DenseSize()),
+                segments=counts[0], indices=counts[1], index_bytes=index_bytes,
+            ))
+        return Sparsity(traversal_order=self.ints(sp, "TraversalOrder", "traversal order"),
+                        block_map=self.ints(sp, "BlockMap", "block map"), dim_metadata=tuple(dims))
 
     def operator(self, o: Any, index: int, subgraph: int, codes: Sequence[OperatorCode],
                  n_tensors: int) -> Operator:
@@ -692,8 +862,7 @@ class _Reader:
 
 
 def _empty_costs() -> dict[str, Any]:
-    return {"bytes_read": 0.0, "bytes_written": 0.0, "flops": 0.0, "transcendentals": 0.0,
-            "intensity": None, "bound": None, "time_at_peak_s": None, "fused": []}
+    return {**empty_costs(), "fused": []}
 
 
 def build_kernel_graph(
@@ -701,7 +870,7 @@ def build_kernel_graph(
     subgraph: int = 0,
     node_data: Callable[[Operator], Mapping[str, Any]] | None = None,
 ) -> nx.MultiDiGraph:
-    """The kernel graph of one subgraph, in the schema of `irscope.ir.kernel_graph`.
+    """The kernel graph of one subgraph, in the schema of `irscope.ir.graph_schema`.
 
     Nodes: one per operator (id `<opcode>_<index>` in lower case, kind `op`, `ops` the opcode and its
     fused activation, `op_name` the name of its first output tensor), one per subgraph input
@@ -768,10 +937,17 @@ def build_kernel_graph(
 
 
 def quantization_summary(tensor: Tensor) -> str | None:
-    """`s=0.0039 zp=-128`, `per-channel(axis 0) x8`, or None for an unquantized tensor."""
+    """`s=0.0039 zp=-128`, `per-channel(axis 0) x8`, `blockwise(32)`, ..., or None for an unquantized tensor."""
     q = tensor.quantization
     if q is None:
         return None
+    if q.kind == "blockwise":
+        return f"blockwise({q.block_size})"
+    if q.kind == "multi_axis":
+        axes = ",".join(str(a) for a in q.quantized_dimensions)
+        return f"multi-axis({axes})" + (f" block {q.block_size}" if q.block_size else "")
+    if q.kind == "custom":
+        return f"custom({q.custom_bytes} B)"
     if q.per_channel:
         return f"per-channel(axis {q.quantized_dimension}) x{len(q.scales)}"
-    return f"s={q.scales[0]:.3g} zp={q.zero_points[0]}"
+    return f"s={q.scales[0]:.3g} zp={q.zero_points[0] if q.zero_points else 0}"

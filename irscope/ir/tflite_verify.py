@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from irscope.errors import IrscopeError
 from irscope.ir.tflite import TENSOR_TYPES, Operator, Subgraph, TFLiteModel
 from irscope.ir.verify import post_order
 
@@ -39,7 +40,7 @@ SUBGRAPH_OPTIONS = (
 _KNOWN_DTYPES = frozenset(name for name, _ in TENSOR_TYPES.values())
 
 
-class TFLiteVerifyError(ValueError):
+class TFLiteVerifyError(IrscopeError, ValueError):
     """A TFLite model that reads but is not well formed: `file: subgraph N, operator M (OP): what`."""
 
 

@@ -40,6 +40,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import TypeVar
 
+from irscope.errors import IrscopeError
 from irscope.ir.attrs import conv_dim_labels, int_list, window
 from irscope.ir.hlo import DTYPE_BYTES, Computation, Instruction, Module, Shape
 
@@ -109,7 +110,7 @@ CALLED_COUNTS: dict[str, tuple[int, int | None]] = {
 }
 
 
-class HloVerifyError(ValueError):
+class HloVerifyError(IrscopeError, ValueError):
     """A module that parses but is not well formed: one line, `file:line:col: what is wrong`."""
 
     def __init__(self, message: str, where: str = ""):

@@ -24,6 +24,8 @@ import jax.numpy as jnp
 from jax.experimental import pallas as pl
 from jax.experimental.pallas import triton as plgpu
 
+from irscope.errors import KernelShapeError as KernelShapeError
+
 # Elements one program of an element-wise or row kernel handles. 4096 f32 are 16 KiB per operand:
 # with Triton's default 4 warps (128 threads) that is 32 elements per thread, enough independent
 # 16-byte loads in flight to cover HBM latency without spilling registers (Triton's tutorials and
@@ -39,10 +41,6 @@ MAX_BLOCK_COLS = 1024
 # (JAX's Pallas GPU layer norm caps its block at 64 KiB for the same reason). Longer rows need a
 # two-pass or online kernel, which is not written yet; they are refused.
 MAX_ROW_BLOCK = 16384
-
-
-class KernelShapeError(ValueError):
-    """A shape or dtype a kernel does not handle, with the reason and the limit."""
 
 
 def next_power_of_2(n: int) -> int:

@@ -27,8 +27,6 @@ overhead, which matters below ~10 us).
 from __future__ import annotations
 
 import math
-import statistics
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +35,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from irscope.errors import KernelShapeError
+from irscope.errors import TooSlowToInterpret as TooSlowToInterpret
 from irscope.hw import Chip
 from irscope.ir.hlo_parser import parse_module
 from irscope.kernels import flash_attention as _fa
@@ -46,9 +46,11 @@ from irscope.kernels import matmul as _mm
 from irscope.kernels import softmax as _sm
 from irscope.kernels import swish as _swish
 from irscope.kernels.static import pallas_traffic
+from irscope.measure.timing import time_call
 from irscope.passes.cost import module_cost
 from irscope.passes.fusion import find_kernels
 from irscope.passes.roofline import place
+from irscope.util.display import show
 
 SCHEMA = "irscope.kernels-report/1"
 
@@ -57,9 +59,6 @@ SCHEMA = "irscope.kernels-report/1"
 # a call at a CPU's 5-20 GB/s) the harness refuses instead of running for hours.
 MAX_INTERPRET_COPY_BYTES = 32 * 2**30
 
-
-class TooSlowToInterpret(ValueError):
-    """A size whose interpret-mode run would take far too long (see MAX_INTERPRET_COPY_BYTES)."""
 
 DTYPES: Mapping[str, Any] = {"f32": jnp.float32, "bf16": jnp.bfloat16}
 
@@ -217,20 +216,16 @@ def _finite(x: float) -> float | None:
 
 def median_time(fn: Callable[..., Any], args: Sequence[Any], repeats: int) -> float:
     """Median wall-clock seconds of `fn(*args)` over `repeats` runs, after one untimed warm-up run."""
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    n = max(1, repeats)
+    return time_call(lambda: fn(*args), warmup=1, min_repeats=n, max_repeats=n, min_time_s=0.0,
+                     max_time_s=float("inf")).median_s
 
 
 def check_size(spec: KernelSpec, size: Sequence[int]) -> tuple[int, ...]:
-    """The size as a tuple, or ValueError naming the form the kernel takes."""
+    """The size as a tuple, or `KernelShapeError` (a ValueError) naming the form the kernel takes."""
     size = tuple(int(s) for s in size)
     if len(size) != len(spec.dims) or any(s < 1 for s in size):
-        raise ValueError(f"{spec.name} takes sizes {spec.size_form} (positive), got {'x'.join(map(str, size))}")
+        raise KernelShapeError(f"{spec.name} takes sizes {spec.size_form} (positive), got {'x'.join(map(str, size))}")
     return size
 
 
@@ -290,6 +285,35 @@ def compare(spec: KernelSpec, size: Sequence[int], dtype: str, chip: Chip, *, in
         time_pallas_s=times["pallas"], time_xla_s=times["xla"], time_eager_s=times["eager"],
         interpret=interpret, chip=chip.name, roofline=roofline, xla_kernels=xla_kernels,
     )
+
+
+@dataclass(frozen=True)
+class KernelComparison:
+    """Pallas vs XLA vs eager for several kernels and sizes on one device: what `irscope kernels` reports."""
+
+    results: tuple[Result, ...]
+    """One `compare` result per kernel and size, in the order run."""
+    device: str
+    """The device they ran on (`jax.devices()[0].device_kind`)."""
+    backend: str
+    """JAX's backend (`cpu`, `gpu`, `tpu`)."""
+    chip: Chip
+    """The chip whose roofline the fractions use."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether every Pallas kernel matched its reference within tolerance."""
+        return all(r.ok for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return report_json(self.results, device=self.device, backend=self.backend)
+
+    # Display: written by irscope.render, reached through the one hook irscope.util.display.
+    def to_text(self, *, xla_kernels: bool = False) -> str:
+        return show(self, "text", xla_kernels=xla_kernels)
+
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
 
 def report_json(results: Sequence[Result], *, device: str, backend: str) -> dict[str, Any]:

@@ -35,12 +35,10 @@ import jax.extend.core as jex
 import numpy as np
 from jax.experimental import pallas as pl
 
+from irscope.errors import UnsupportedPallasCall as UnsupportedPallasCall
+
 # A grid larger than this is not enumerated (the index maps run vmapped over every step).
 MAX_GRID_STEPS = 1 << 22
-
-
-class UnsupportedPallasCall(ValueError):
-    """A pallas_call whose traffic cannot be read off its BlockSpecs (see the module docstring)."""
 
 
 @dataclass(frozen=True)

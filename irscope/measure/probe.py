@@ -38,7 +38,6 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -50,6 +49,9 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+
+from irscope import hw
+from irscope.util.files import write_atomic
 
 CACHE_SCHEMA = "irscope.cpu-probe/1"
 CACHE_FILE = "cpu_probe.json"
@@ -255,13 +257,11 @@ def _jax_version() -> str:
 
 def _best_rates(run: Callable[[], None], nbytes_or_flops: float, repeats: int) -> list[float]:
     """Rates (work / s) of `repeats` timed runs after one untimed warm-up."""
-    run()
-    rates = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run()
-        rates.append(nbytes_or_flops / (time.perf_counter() - t0))
-    return rates
+    from irscope.measure.timing import time_call  # deferred: timing imports jax, `import irscope` does not
+
+    timing = time_call(run, warmup=1, min_repeats=repeats, max_repeats=repeats, min_time_s=0.0,
+                       max_time_s=float("inf"))
+    return [nbytes_or_flops / s for s in timing.samples_s]
 
 
 def _numpy_stream(cfg: ProbeConfig, progress: Progress) -> dict[str, list[float]]:
@@ -429,17 +429,7 @@ def _save(result: ProbeResult, path: Path, key: dict[str, Any]) -> Path:
     entries = [e for e in _read_entries(path) if e.get("key") != key]
     entries = [*entries, {"key": key, "result": result.to_json()}][-MAX_CACHE_ENTRIES:]
     text = json.dumps({"schema": CACHE_SCHEMA, "entries": entries}, indent=1) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)  # a WriteError is an OSError: load_or_measure warns and goes on
     return path
 
 
@@ -476,3 +466,42 @@ def load_or_measure(
         else:
             warnings.warn(message, RuntimeWarning, stacklevel=2)
     return result
+
+
+def cpu_chip(result: ProbeResult) -> hw.Chip:
+    """The `cpu` Chip from a probe measurement: memory bandwidth is the triad figure, peaks the matmuls."""
+    date = result.measured_at[:10]
+    how = f"measured by irscope's probe on {date} ({result.cpu_model}, {result.cores} cores, jax {result.jax_version})"
+    cfg = result.config
+    peak_flops = {"f32": result.matmul_flops_f32}
+    sources = {
+        "peak_flops.f32": (
+            f"{how}: jax.jit f32 {cfg.matmul_n}x{cfg.matmul_n} matmul on XLA:CPU, best of {cfg.matmul_repeats}"
+        ),
+        "mem_bandwidth": (
+            f"{how}: STREAM-like triad a = b + s*c, numpy, {result.threads} threads, "
+            f"3 x {cfg.array_bytes / 2**20:.0f} MiB arrays, best of {cfg.bw_repeats}"
+        ),
+        "mem_capacity": "total RAM from os.sysconf (SC_PHYS_PAGES x SC_PAGE_SIZE)",
+    }
+    if result.matmul_flops_f64 is not None:
+        peak_flops["f64"] = result.matmul_flops_f64
+        sources["peak_flops.f64"] = (
+            f"{how}: jax.jit f64 {cfg.matmul_n_f64}x{cfg.matmul_n_f64} matmul on XLA:CPU, "
+            f"best of {cfg.matmul_repeats}"
+        )
+    return hw.Chip(
+        name="cpu",
+        product=f"{result.cpu_model} ({result.cores} cores)",
+        vendor=result.vendor,
+        peak_flops=peak_flops,
+        mem_bandwidth=result.triad_bw,
+        mem_capacity=float(result.mem_total),
+        sources=sources,
+        notes=(
+            "Measured, not datasheet: the FLOP/s are what XLA:CPU reaches on a large matmul (not the "
+            "cores' theoretical FMA peak), and the bandwidth is a multi-threaded numpy triad. XLA:CPU's "
+            f"own fused triad reached {result.triad_bw_xla / 1e9:.1f} GB/s. Other float types fall back "
+            "to f32 (XLA:CPU upcasts bf16/f16 dots to f32 on CPUs without native bf16 units)."
+        ),
+    )

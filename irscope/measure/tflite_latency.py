@@ -31,13 +31,8 @@ from typing import Any
 
 import numpy as np
 
-
-class RuntimeUnavailable(ImportError):
-    """Neither ai-edge-litert nor TensorFlow is installed."""
-
-
-class ModelLoadError(ValueError):
-    """The interpreter refused the model (an op it does not have, a bad file); one line."""
+from irscope.errors import ModelLoadError as ModelLoadError
+from irscope.errors import RuntimeUnavailable as RuntimeUnavailable
 
 
 @dataclass(frozen=True)

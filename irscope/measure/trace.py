@@ -50,17 +50,14 @@ from typing import Any
 
 import jax
 
+from irscope.errors import TraceError as TraceError
 from irscope.ir.hlo import Module
-from irscope.passes.fusion import CONTROL, Kernel
+from irscope.ir.opcodes import CONTROL_FLOW as _CONTROL_OPCODES
+from irscope.passes.fusion import Kernel
 
 # Derived timelines the profiler may add to a device plane: they repeat the stream events.
 _DERIVED_LINES = frozenset({"XLA Modules", "XLA Ops", "XLA TraceMe", "Steps", "Framework Ops",
                             "Framework Name Scope", "Source code", "Launch Stats", "SparseCore"})
-_CONTROL_OPCODES = CONTROL | {"while", "conditional", "call"}
-
-
-class TraceError(RuntimeError):
-    """The profiler could not be started or wrote nothing (another trace running, no profiler)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 from irscope.hw import get_chip
 from irscope.interconnect import Link, get_link
 from irscope.ir.hlo import Module
-from irscope.passes.cost import module_cost
-from irscope.passes.fusion import Kernel, find_kernels
+from irscope.passes.cost import Cost, module_cost
+from irscope.passes.fusion import Kernel, async_base, find_kernels
 from irscope.passes.roofline import place
 
 # The base collective of each opcode (async halves and wrappers map to the synchronous op).
@@ -341,7 +341,7 @@ def traffic(collective: str, n: int, payload: float) -> tuple[float, float]:
 
 def _price(kernel: Kernel, devices: int, link: Link, async_bodies: frozenset[str]) -> Collective:
     inst = kernel.instruction
-    base = _BASE.get(inst.opcode)
+    base = base_collective(inst.opcode)
     if base is None:
         raise ValueError(f"{kernel.name}: {inst.opcode!r} is not a collective irscope can price")
     groups = decode_replica_groups(inst.attrs.get("replica_groups"), devices)
@@ -368,6 +368,12 @@ def _price(kernel: Kernel, devices: int, link: Link, async_bodies: frozenset[str
         op_name=kernel.op_name, pairs=pairs)
 
 
+def base_collective(opcode: str) -> str | None:
+    """The collective an opcode performs (`all-reduce-start` and XLA's async shorthand
+    `all-to-all-start` included), or None."""
+    return _BASE.get(opcode) or _BASE.get(async_base(opcode) or "")
+
+
 def _compute_dtype(kernel: Kernel) -> str:
     dtype = kernel.outputs[0].shape.dtype if kernel.outputs else "f32"
     # XLA:GPU runs an f32 dot or convolution at JAX's default precision on TF32 tensor cores.
@@ -390,14 +396,15 @@ def collectives(module: Module, link: str | Link = "h100") -> CollectivesReport:
     async_bodies = frozenset(callee for comp in module.computations.values() for inst in comp.instructions
                              if inst.opcode == "async-start" for callee in inst.called)
     found = tuple(_price(k, devices, link, async_bodies) for k in kernels
-                  if k.kind == "collective" and k.opcode in _BASE)
+                  if k.kind == "collective" and base_collective(k.opcode) is not None)
     chip = get_chip(link.name)
     cost = module_cost(module)
     compute = [k for k in kernels if k.kind != "collective"]
     compute_time = 0.0
     for k in compute:
-        c = cost.per_instruction.get((k.computation, k.name))
-        if c is not None:
+        parts = [cost.per_instruction[key] for key in k.cost_parts if key in cost.per_instruction]
+        if parts:
+            c = sum(parts, Cost())
             compute_time += place(c.flops + c.transcendentals, c.bytes_accessed, chip,
                                   _compute_dtype(k)).time_at_peak_s
     return CollectivesReport(module=module.name, num_devices=devices, link=link, collectives=found,

@@ -20,6 +20,13 @@ that matter, in one place:
   slice) plus what it writes; big constants inside it are read too.
 - A while loop counts its body and condition once, a conditional its most expensive branch, a call
   its callee; a custom call counts -1 FLOPs and -1 bytes ("unknown").
+- An async start costs what it wraps (XLA's printed shorthand `all-to-all-start(x)` is an async-start
+  wrapping one all-to-all, costed as that all-to-all on the same operands with the wrapped result);
+  its updates and done cost the default (they read the start's tuple table and write the result).
+
+Speed: plain instructions are costed once for all three conventions (XLA's, unfused, estimated);
+computations are evaluated callees first without recursion, each once; XLA's visiting order and float32
+steps are taken only where a sum can round. A 328k-instruction module costs in well under a second.
 
 Floats: XLA keeps every figure and every running sum in float32. irscope's XLA-convention figures
 (`totals`, `per_instruction`, `instruction_cost`) do the same, in XLA's visiting order, so they match
@@ -28,7 +35,8 @@ bit for bit even past 2**24 (a 2.5 GFLOP SSD-MobileNet agrees exactly); its own 
 Beside XLA's figures, `module_cost` gives irscope's own, labelled `estimated` (see DESIGN.md):
 loops multiplied by their trip count when it is known (the `known_trip_count` XLA writes into a
 while's backend_config, or a counter compared with a constant), custom calls costed from their shapes
-(operands read once, results written once, no FLOPs), and the unfused traffic: every instruction
+(operands read once, results written once, the FLOPs of the cuBLAS GEMM, cuDNN convolution or cuDNN
+fused attention they are: `library_call_flops`), and the unfused traffic: every instruction
 inside every fusion run as its own kernel (a fusion that only wraps one op counts as itself). Under
 XLA's conventions a gather or scatter inside a multi-op fusion reads its whole operand but alone only
 the part it touches, so for such modules the unfused traffic can come out below the fused.
@@ -41,44 +49,26 @@ writes are kept), and trip counts of loops whose counter is not a scalar integer
 
 from __future__ import annotations
 
+import collections
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import struct
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from irscope.errors import CyclicModuleError
 from irscope.ir.attrs import backend_config, conv_dim_labels, int_list, window
 from irscope.ir.hlo import POINTER_BYTES, Computation, Instruction, Module, Shape
+from irscope.ir.opcodes import CONTROL_FLOW as CONTROL_FLOW
+from irscope.ir.opcodes import ELEMENTWISE_FLOP as ELEMENTWISE_FLOP
+from irscope.ir.opcodes import TRANSCENDENTAL as TRANSCENDENTAL
+from irscope.ir.opcodes import ZERO_COST as FREE
 
 # Provenance labels (DESIGN.md): figures that follow XLA's HloCostAnalysis, and irscope's own models.
 XLA = "xla"
 ESTIMATED = "estimated"
-
-# Opcodes XLA counts as one transcendental per output element (HloCostAnalysis::HandleElementwiseOp).
-TRANSCENDENTAL = frozenset({
-    "exponential", "exponential-minus-one", "log", "log-plus-one", "logistic", "power", "sqrt", "cbrt",
-    "rsqrt", "erf", "sine", "cosine", "tan", "tanh", "atan2", "acos", "asin", "acosh", "asinh", "atanh",
-    "cosh", "sinh",
-})
-
-# Opcodes XLA counts as one FLOP per output element (the visitor's element-wise handlers).
-ELEMENTWISE_FLOP = frozenset({
-    "abs", "add", "and", "bitcast-convert", "ceil", "clamp", "compare", "complex", "convert",
-    "count-leading-zeros", "divide", "floor", "imag", "is-finite", "maximum", "minimum", "mulhi",
-    "multiply", "negate", "not", "or",
-    "popcnt", "real", "reduce-precision", "remainder", "round-nearest-afz", "round-nearest-even",
-    "select", "shift-left", "shift-right-arithmetic", "shift-right-logical", "sign", "stochastic-convert",
-    "subtract", "xor",
-})
-
-# Opcodes that move no data and compute nothing in XLA's model (they forward pointers or order work).
-FREE = frozenset({
-    "parameter", "constant", "get-tuple-element", "bitcast", "domain", "after-all", "add-dependency",
-})
-
-# Opcodes whose cost is their called computation's (XLA's HandleWhile/HandleCall/HandleAsyncStart).
-CONTROL_FLOW = frozenset({"while", "conditional", "call", "async-start"})
 
 # FLOPs per fused multiply-add (HloCostAnalysis::kFmaFlops).
 FMA_FLOPS = 2
@@ -173,7 +163,8 @@ class ModuleCost:
     """Each while loop's trip count, by instruction name; None where irscope cannot tell."""
     custom_calls: Mapping[tuple[str, str], Cost]
     """(computation, instruction) -> a custom call costed from its shapes (`estimated`): operands read
-    once, results written once, FLOPs unknown (0). XLA counts each as -1 FLOPs and -1 bytes."""
+    once, results written once, FLOPs of the library call it is (0 when unknown). XLA counts each as
+    -1 FLOPs and -1 bytes."""
     unfused_bytes_accessed: float
     """Bytes accessed if every instruction inside every fusion ran as its own kernel (`estimated`),
     with XLA's per-instruction conventions (loops once, as in `totals`)."""
@@ -264,7 +255,16 @@ def _name(ref: str) -> str:
 
 def leaf_bytes(shape: Shape) -> int:
     """Bytes of every non-tuple leaf of a shape, summed (a tuple's elements, not its pointer table)."""
-    return sum(shape_bytes(sub) for _, sub in _subshapes(shape) if not sub.is_tuple)
+    if not shape.is_tuple:
+        return shape_bytes(shape)
+    size, pending = 0, list(shape.tuple_shapes)
+    while pending:
+        sub = pending.pop()
+        if sub.is_tuple:
+            pending.extend(sub.tuple_shapes)
+        else:
+            size += shape_bytes(sub)
+    return size
 
 
 def _default_cost(operands: list[Shape], result: Shape) -> Cost:
@@ -281,10 +281,11 @@ def _log2_ceiling(n: int) -> int:
     return (n - 1).bit_length() if n > 0 else -1
 
 
-def convolution_flops(inst: Instruction, lhs: Shape, rhs: Shape) -> int:
+def convolution_flops(inst: Instruction, lhs: Shape, rhs: Shape, result: Shape | None = None) -> int:
     """FLOPs of a convolution, counting only kernel taps that land on the (undilated) input, as
-    HloCostAnalysis::GetConvolutionFlops does."""
-    result = inst.shape
+    HloCostAnalysis::GetConvolutionFlops does. `result` is the convolution's output (default: the
+    instruction's shape; a cuDNN backward call passes the forward convolution's output)."""
+    result = inst.shape if result is None else result
     dnums = conv_dim_labels(inst.attrs["dim_labels"])
     dims = window(inst.attrs["window"]) if "window" in inst.attrs else ()
     if dims:
@@ -351,67 +352,124 @@ def _reduce_window_count(inst: Instruction, operand: Shape) -> int:
     return count
 
 
-def _branch_max(branches: list[Cost]) -> Cost:
-    """Per-property maximum over a conditional's branches, as HandleConditional takes it (starting
-    from the first branch, and skipping zero-valued properties of the others)."""
-    first = branches[0]
-    flops, trans = first.flops, first.transcendentals
-    accessed, written = first.bytes_accessed, first.bytes_written
-    for b in branches[1:]:
-        if b.flops:
-            flops = max(flops, b.flops)
-        if b.transcendentals:
-            trans = max(trans, b.transcendentals)
-        if b.bytes_accessed:
-            accessed = max(accessed, b.bytes_accessed)
-        if b.bytes_written:
-            written = max(written, b.bytes_written)
-    return Cost(flops, trans, accessed - written, written)
+_F32 = struct.Struct("<f")
+# Multiples of 0.5 up to this magnitude are exact float32 values (24-bit significand). Every figure
+# XLA's rules produce is a multiple of 0.5 (byte and element counts, halves for triangular solves),
+# so a computation whose figures sum to less than this in absolute value has the same float32 total
+# in any order: no rounding happens, and irscope can skip XLA's visiting order.
+_F32_EXACT = float(2**23)
+
+Figures = tuple[float, float, float, float]
+"""(flops, transcendentals, bytes accessed, bytes written): XLA's properties, the hot loops' form."""
+_NOTHING: Figures = (0.0, 0.0, 0.0, 0.0)
 
 
 def _f32(x: float) -> float:
-    return float(np.float32(x))
+    """x rounded to the nearest float32, as XLA stores every property."""
+    try:
+        return _F32.unpack(_F32.pack(x))[0]
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _f32_figures(f: Figures) -> Figures:
+    return (_f32(f[0]), _f32(f[1]), _f32(f[2]), _f32(f[3]))
+
+
+def _figures(cost: Cost) -> Figures:
+    return (cost.flops, cost.transcendentals, cost.bytes_read + cost.bytes_written, cost.bytes_written)
+
+
+def _cost(f: Figures) -> Cost:
+    return Cost(f[0], f[1], f[2] - f[3], f[3])
 
 
 def _f32_cost(cost: Cost) -> Cost:
     """A cost as XLA stores it: each property a float32 (read = accessed - written)."""
-    accessed, written = _f32(cost.bytes_accessed), _f32(cost.bytes_written)
-    return Cost(_f32(cost.flops), _f32(cost.transcendentals), accessed - written, written)
+    return _cost(_f32_figures(_figures(cost)))
 
 
-def _f32_total(costs: Iterable[Cost]) -> Cost:
-    """A sum with every partial sum rounded to float32, as HloCostAnalysis accumulates."""
-    flops = trans = accessed = written = 0.0
-    for c in costs:
-        flops = _f32(flops + c.flops)
-        trans = _f32(trans + c.transcendentals)
-        accessed = _f32(accessed + c.bytes_accessed)
-        written = _f32(written + c.bytes_written)
-    return Cost(flops, trans, accessed - written, written)
+def _branch_max(branches: list[Figures]) -> Figures:
+    """Per-property maximum over a conditional's branches, as HandleConditional takes it (starting
+    from the first branch, and skipping zero-valued properties of the others)."""
+    flops, trans, accessed, written = branches[0]
+    for b in branches[1:]:
+        if b[0]:
+            flops = max(flops, b[0])
+        if b[1]:
+            trans = max(trans, b[1])
+        if b[2]:
+            accessed = max(accessed, b[2])
+        if b[3]:
+            written = max(written, b[3])
+    return (flops, trans, accessed, written)
 
 
 def xla_visit_order(comp: Computation) -> list[Instruction]:
     """The order XLA's visitor walks a computation: a depth-first post-order, operands left to right,
     from each instruction nothing uses (in text order) and then from the root. Only the rounding of
-    float32 sums depends on it."""
+    float32 sums depends on it. Raises `CyclicModuleError` when an instruction reaches itself."""
+    by_name = comp.by_name
     used = {name for inst in comp.instructions for name in inst.operands}
     starts = [i for i in comp.instructions if i.name not in used and i.name != comp.root_name]
     order: list[Instruction] = []
     done: set[str] = set()
+    open_: set[str] = set()  # expanded, not finished: on the current path
     for start in [*starts, comp.root]:
         stack: list[tuple[Instruction, bool]] = [(start, False)]
         while stack:
             inst, expanded = stack.pop()
-            if inst.name in done:
-                continue
+            name = inst.name
             if expanded:
-                done.add(inst.name)
+                open_.discard(name)
+                done.add(name)
                 order.append(inst)
                 continue
+            if name in done:
+                continue
+            if name in open_:
+                # Entries pushed before `inst` was expanded lie below its marker, so this one was
+                # pushed by one of its own operands' operands: a cycle.
+                raise CyclicModuleError(f"computation {comp.name!r}: instruction {name!r} is its own operand "
+                                        "(through a cycle of operands)")
+            open_.add(name)
             stack.append((inst, True))
-            for name in reversed(inst.operands):
-                if name not in done:
-                    stack.append((comp.by_name[name], False))
+            for operand in reversed(inst.operands):
+                if operand not in done:
+                    stack.append((by_name[operand], False))
+    return order
+
+
+def callees_first(module: Module, roots: Iterable[str], follow: Callable[[Instruction], Iterable[str]],
+                  done: Container[str] = ()) -> list[str]:
+    """Computations reachable from `roots` through `follow(instruction)` (the callees to descend
+    into), each after everything it calls: an iterative post-order, so any depth of nesting works.
+    Names in `done` are skipped with what they call. Raises `CyclicModuleError` on a call cycle."""
+    order: list[str] = []
+    finished: set[str] = set()
+    open_: set[str] = set()
+    computations = module.computations
+    for root in roots:
+        stack: list[tuple[str, bool]] = [(_name(root), False)]
+        while stack:
+            name, expanded = stack.pop()
+            if expanded:
+                open_.discard(name)
+                finished.add(name)
+                order.append(name)
+                continue
+            if name in finished or name in done:
+                continue
+            if name in open_:
+                raise CyclicModuleError(f"computation {name!r} calls itself")
+            open_.add(name)
+            stack.append((name, True))
+            for inst in reversed(computations[name].instructions):
+                if inst.called:
+                    for callee in reversed(tuple(follow(inst))):
+                        callee = _name(callee)
+                        if callee not in finished and callee not in done:
+                            stack.append((callee, False))
     return order
 
 
@@ -421,23 +479,195 @@ def _kernel_ops(fused: Computation) -> list[Instruction]:
     return [i for i in fused.instructions if i.opcode not in FREE and i.opcode != "tuple"]
 
 
+# How the analysis treats each opcode (decided once per opcode, then looked up).
+_FREE, _TRANSCENDENTAL, _ELEMENTWISE, _HANDLED, _DEFAULT, _SPECIAL, _ASYNC_SUGAR = range(7)
+
+# Async halves XLA has real opcodes for; any other `X-start` is XLA's printed shorthand for an
+# `async-start` wrapping one X (`all-to-all-start`, `reduce-scatter-start`, `fusion-start`, ...).
+NATIVE_ASYNC = frozenset({
+    "all-reduce-start", "all-gather-start", "collective-permute-start", "copy-start", "async-start",
+    "all-reduce-done", "all-gather-done", "collective-permute-done", "copy-done", "async-done",
+    "async-update", "send-done", "recv-done",
+})
+
+
+def async_wrapped_opcode(opcode: str) -> str | None:
+    """The opcode an async shorthand wraps (`all-to-all-start` -> `all-to-all`), else None."""
+    for suffix in ("-start", "-update", "-done"):
+        if opcode.endswith(suffix) and opcode not in NATIVE_ASYNC:
+            return opcode[: -len(suffix)]
+    return None
+
+
+def _opcode_class(op: str) -> int:
+    if op in FREE:
+        return _FREE
+    if op in TRANSCENDENTAL:
+        return _TRANSCENDENTAL
+    if op in ELEMENTWISE_FLOP:
+        return _ELEMENTWISE
+    if op in _SPECIALS:
+        return _SPECIAL
+    if op in _HANDLERS:
+        return _HANDLED
+    if op.endswith("-start") and op not in NATIVE_ASYNC:
+        return _ASYNC_SUGAR
+    return _DEFAULT
+
+
+def _defined_before_use(comp: Computation) -> bool:
+    """Whether every operand is defined above its user (XLA prints so): then there is no cycle."""
+    seen: set[str] = set()
+    add = seen.add
+    for inst in comp.instructions:
+        if not seen.issuperset(inst.operands):
+            return False
+        add(inst.name)
+    return True
+
+
+def _exact_sums(columns: tuple[tuple[float, ...], ...]) -> bool:
+    """Whether every float32 partial sum of each column is exact in any order: the values are
+    integers, all multiples of 2**k, and their absolute sum is at most 2**(24+k) (2**23 and
+    multiples of 0.5 when some are not integers). Then neither order nor rounding matter."""
+    values = np.array(columns, dtype=np.float64)
+    bound = np.abs(values).sum(axis=1)
+    if not np.isfinite(bound).all() or bound.max() >= 2.0**62:
+        return False
+    ints = values.astype(np.int64)
+    if not (ints == values).all():
+        return bool((bound <= _F32_EXACT).all())
+    low = np.bitwise_or.reduce(np.abs(ints), axis=1)
+    low &= -low  # the lowest set bit: every value is a multiple of it
+    return bool((bound <= 2.0**24 * low).all())
+
+
+class _Shared:
+    """What every convention of one module's analysis shares: each plain instruction's figures
+    (they depend on the instruction alone), shape sizes, and users within a computation."""
+
+    def __init__(self, module: Module):
+        self.module = module
+        self.xla = _Analysis(module, shared=self)
+        self.leaves: dict[int, Figures] = {}
+        """id(instruction) -> XLA's figures of a plain instruction (see `leaf`)."""
+        self.sizes: dict[int, int] = {}
+        self.leaf_sizes: dict[int, int] = {}
+        self._users: dict[str, dict[str, list[Instruction]]] = {}
+        self.classes: dict[str, int] = {}
+        self.raw_totals: dict[str, Figures] = {}
+        """Computation -> float64 sums of XLA's unrounded figures, from XLA's walk."""
+        self.plain: set[str] = set()
+        """Computations without fusions, control flow or custom calls: the same in every convention."""
+        self._multi_op: dict[str, bool] = {}
+        self._wrapped: dict[int, Instruction] = {}
+        self.flow = {module.entry_name} | {
+            _name(callee) for comp in module.computations.values() for inst in comp.instructions
+            if inst.opcode in CONTROL_FLOW for callee in inst.called}
+        """Computations whose whole cost (bytes too) a caller uses: the entry and control flow's callees."""
+
+    def size(self, shape: Shape) -> int:
+        b = self.sizes.get(id(shape))
+        if b is None:
+            b = self.sizes[id(shape)] = shape_bytes(shape)
+        return b
+
+    def read_bytes(self, by_name: Mapping[str, Instruction], operands: Iterable[str]) -> int:
+        """What the default rule reads: each operand in full (a tuple operand, its pointer table)."""
+        sizes = self.sizes
+        read = 0
+        for o in operands:
+            s = by_name[o].shape
+            b = sizes.get(id(s))
+            if b is None:
+                b = sizes[id(s)] = shape_bytes(s)
+            read += b
+        return read
+
+    def opcode_class(self, op: str) -> int:
+        c = self.classes.get(op)
+        if c is None:
+            c = self.classes[op] = _opcode_class(op)
+        return c
+
+    def multi_op(self, fused: Computation) -> bool:
+        m = self._multi_op.get(fused.name)
+        if m is None:
+            m = self._multi_op[fused.name] = len(_kernel_ops(fused)) > 1
+        return m
+
+    def users(self, comp: Computation, inst: Instruction) -> Sequence[Instruction]:
+        """Distinct users of an instruction, in text order (XLA's users() lists each once)."""
+        table = self._users.get(comp.name)
+        if table is None:
+            table = self._users[comp.name] = collections.defaultdict(list)
+            for user in comp.instructions:
+                for operand in user.operands:
+                    table[operand].append(user)
+        found = table.get(inst.name, ())
+        if len(found) > 1 and len(set(map(id, found))) != len(found):  # one user, two operands
+            found = list(dict.fromkeys(found))
+        return found
+
+    def wrapped(self, inst: Instruction) -> Instruction:
+        """The instruction an async shorthand wraps, made once (the leaf cache keys on identity)."""
+        found = self._wrapped.get(id(inst))
+        if found is None:
+            found = self._wrapped[id(inst)] = async_wrapped_instruction(inst)
+        return found
+
+    def leaf(self, comp: Computation, inst: Instruction, cls: int) -> Figures:
+        """XLA's figures (unrounded) of an instruction whose cost depends on nothing but itself, its
+        operands' shapes and the scalar computations it applies."""
+        key = id(inst)
+        fig = self.leaves.get(key)
+        if fig is not None:
+            return fig
+        shape = inst.shape
+        if cls == _HANDLED:
+            operands = [comp.by_name[o].shape for o in inst.operands]
+            fig = _figures(_HANDLERS[inst.opcode](self.xla, comp, inst, operands))
+        else:
+            read = self.read_bytes(comp.by_name, inst.operands)
+            written = self.leaf_sizes.get(id(shape))
+            if written is None:
+                written = self.leaf_sizes[id(shape)] = leaf_bytes(shape)
+            accessed = float(read + written)
+            if cls == _TRANSCENDENTAL:
+                fig = (0.0, float(shape.elements), accessed, float(written))
+            elif cls == _ELEMENTWISE:
+                fig = (float(shape.elements), 0.0, accessed, float(written))
+            else:
+                fig = (0.0, 0.0, accessed, float(written))
+        self.leaves[key] = fig
+        return fig
+
+
+# The three conventions one module is costed under.
+_XLA_MODE, _UNFUSED_MODE, _ESTIMATED_MODE = "xla", "unfused", "estimated"
+
+
 class _Analysis:
     """One walk over a module under one set of conventions, memoised per computation.
 
-    trip_counts: loops run their known trip count; custom calls are costed from their shapes.
-    unfused: every instruction inside a fusion counts as its own kernel.
-    float32: round each instruction's figures and each running sum to float32, visiting instructions
-        in XLA's order, as HloCostAnalysis does (its Properties are floats); exact parity above 2**24.
+    xla: XLA's HloCostAnalysis: each instruction's figures and each running sum rounded to float32,
+        instructions visited in XLA's order where rounding can happen (exact parity above 2**24).
+    estimated: loops run their known trip count; custom calls are costed from their shapes;
+        float64 sums of XLA's per-instruction figures otherwise.
+    unfused: every instruction inside a multi-op fusion counts as its own kernel (float64).
+
+    Computations are evaluated callees first (`callees_first`), so nothing recurses with the depth
+    of the module, and each computation once; plain instructions are costed once for all three
+    conventions (`_Shared.leaf`).
     """
 
-    def __init__(self, module: Module, *, trip_counts: bool = False, unfused: bool = False,
-                 float32: bool = False):
+    def __init__(self, module: Module, *, mode: str = _XLA_MODE, shared: _Shared | None = None):
         self.module = module
-        self.trip_counts = trip_counts
-        self.unfused = unfused
-        self.float32 = float32
-        self._totals: dict[str, Cost] = {}
-        self._users: dict[str, Mapping[str, tuple[Instruction, ...]]] = {}
+        self.mode = mode
+        self.shared = shared if shared is not None else _Shared(module)
+        self._totals: dict[str, Figures] = {}
+        self._figures: dict[str, list[Figures]] = {}
+        self._fusions: dict[int, Figures] = {}
 
     # -- computations ---------------------------------------------------------------------------
     def computation(self, name: str) -> Computation:
@@ -445,80 +675,253 @@ class _Analysis:
 
     def computation_total(self, name: str) -> Cost:
         """The sum over every instruction of a computation (HloCostAnalysis::ProcessSubcomputation)."""
-        name = _name(name)
+        return _cost(self.total(_name(name)))
+
+    def total(self, name: str) -> Figures:
         cached = self._totals.get(name)
         if cached is None:
-            comp = self.computation(name)
-            if self.float32:
-                cached = _f32_total(self.instruction(comp, inst) for inst in xla_visit_order(comp))
-            else:
-                cached = total(self.instruction(comp, inst) for inst in comp.instructions)
-            self._totals[name] = cached
+            for callee in callees_first(self.module, (name,), self._follow, self._totals):
+                self._evaluate(self.module.computations[callee])
+            cached = self._totals[name]
         return cached
 
-    def users(self, comp: Computation, inst: Instruction) -> list[Instruction]:
-        """Distinct users of an instruction, in text order (XLA's users() lists each once)."""
-        table = self._users.get(comp.name)
-        if table is None:
-            users: dict[str, list[Instruction]] = {}
-            for user in comp.instructions:
-                for operand in dict.fromkeys(user.operands):
-                    users.setdefault(operand, []).append(user)
-            table = {name: tuple(found) for name, found in users.items()}
-            self._users[comp.name] = table
-        return list(table.get(inst.name, ()))
+    def figures(self, name: str) -> list[Figures]:
+        """Each instruction's figures (XLA's: rounded to float32), in text order."""
+        self.total(name)
+        figs = self._figures[name]
+        if self.mode != _XLA_MODE or not figs:
+            return figs
+        with np.errstate(over="ignore"):
+            return [tuple(f) for f in np.array(figs, dtype=np.float64).astype(np.float32).astype(np.float64).tolist()]
+
+    def _follow(self, inst: Instruction) -> Iterable[str]:
+        """The callees this convention needs the totals of before `inst` can be costed."""
+        op = inst.opcode
+        if self.mode == _XLA_MODE:
+            return inst.called
+        if op in CONTROL_FLOW:
+            return while_computations(inst) if op == "while" else inst.called
+        if op == "fusion" and self.mode == _UNFUSED_MODE and self.shared.multi_op(self.computation(inst.called[0])):
+            return inst.called[:1]
+        return ()
+
+    def _evaluate(self, comp: Computation) -> None:
+        shared, name = self.shared, comp.name
+        if self.mode == _UNFUSED_MODE and name in shared.plain:
+            # Nothing in it differs between conventions: XLA's walk already summed it in float64.
+            self._totals[name] = shared.raw_totals[name]
+            return
+        if self.mode == _XLA_MODE and name not in shared.flow and self._sum_without_order(comp):
+            return
+        classes, leaves = shared.classes, shared.leaves
+        figs: list[Figures] = []
+        append = figs.append
+        plain = True
+        for inst in comp.instructions:  # instruction_figures, inlined: this loop is the pass
+            cls = classes.get(inst.opcode)
+            if cls is None:
+                cls = shared.opcode_class(inst.opcode)
+            if cls == _FREE:
+                append(_NOTHING)
+            elif cls >= _SPECIAL:
+                plain = False
+                append(self.instruction_figures(comp, inst))
+            else:
+                fig = leaves.get(id(inst))
+                append(fig if fig is not None else shared.leaf(comp, inst, cls))
+        self._figures[name] = figs
+        if not figs:
+            self._totals[name] = _NOTHING
+            return
+        columns = tuple(zip(*figs, strict=True))
+        totals: Figures = tuple(sum(column) for column in columns)  # type: ignore[assignment]
+        if self.mode == _XLA_MODE:
+            if not _defined_before_use(comp):
+                xla_visit_order(comp)  # text order is not a topological one: raises on a cycle
+            shared.raw_totals[name] = totals
+            if plain:
+                shared.plain.add(name)
+            # Only control flow uses a computation's bytes; fusions and reducers take its FLOPs.
+            checked = columns if name in shared.flow else columns[:2]
+            if max(sum(map(abs, column)) for column in checked) > _F32_EXACT and not _exact_sums(checked):
+                # Rounding can happen: XLA's order and float32 at every step decide the digits
+                # (numpy's accumulate adds in order, in float32, as XLA's properties_sum_ does).
+                by_id = {id(inst): f for inst, f in zip(comp.instructions, figs, strict=True)}
+                ordered = np.array([by_id[id(inst)] for inst in xla_visit_order(comp)], dtype=np.float64)
+                with np.errstate(over="ignore"):
+                    sums = np.add.accumulate(ordered.astype(np.float32), axis=0, dtype=np.float32)[-1]
+                totals = tuple(float(x) for x in sums)  # type: ignore[assignment]
+        self._totals[name] = totals
+
+    def _sum_without_order(self, comp: Computation) -> bool:
+        """XLA's total of a computation only fusions and reducers call (they take its FLOPs and
+        transcendentals, exact in float32; bytes as float64 sums, for the unfused walk), in one pass
+        over its instructions without per-instruction figures. False (nothing stored) when the sums
+        could round, or the text is not in topological order: then `_evaluate` takes XLA's order."""
+        if not _defined_before_use(comp):
+            return False
+        shared, name = self.shared, comp.name
+        classes, read_bytes, leaf_sizes, by_name = shared.classes, shared.read_bytes, shared.leaf_sizes, comp.by_name
+        flops = trans = accessed = written = 0.0
+        flops_bits = trans_bits = 0  # OR of the counts: their lowest set bit divides them all
+        flops_abs = trans_abs = 0.0
+        integral, plain = True, True
+        for inst in comp.instructions:
+            cls = classes.get(inst.opcode)
+            if cls is None:
+                cls = shared.opcode_class(inst.opcode)
+            if cls == _FREE:
+                continue
+            if cls in (_ELEMENTWISE, _TRANSCENDENTAL, _DEFAULT):
+                shape = inst.shape
+                read = read_bytes(by_name, inst.operands)
+                out = leaf_sizes.get(id(shape))
+                if out is None:
+                    out = leaf_sizes[id(shape)] = leaf_bytes(shape)
+                accessed += read + out
+                written += out
+                if cls == _ELEMENTWISE:
+                    n = shape.elements
+                    flops += n
+                    flops_abs += n
+                    flops_bits |= n
+                elif cls == _TRANSCENDENTAL:
+                    n = shape.elements
+                    trans += n
+                    trans_abs += n
+                    trans_bits |= n
+                continue
+            if cls >= _SPECIAL:
+                plain = False
+            f = self.instruction_figures(comp, inst)
+            flops += f[0]
+            trans += f[1]
+            accessed += f[2]
+            written += f[3]
+            flops_abs += abs(f[0])
+            trans_abs += abs(f[1])
+            if f[0] != int(f[0]) or f[1] != int(f[1]):
+                integral = False
+            else:
+                flops_bits |= abs(int(f[0]))
+                trans_bits |= abs(int(f[1]))
+        for total, bits in ((flops_abs, flops_bits), (trans_abs, trans_bits)):
+            limit = 2.0**24 * (bits & -bits) if integral else _F32_EXACT
+            if total > max(limit, _F32_EXACT):
+                return False
+        totals = (float(flops), float(trans), float(accessed), float(written))
+        shared.raw_totals[name] = totals
+        if plain:
+            shared.plain.add(name)
+        self._totals[name] = totals
+        return True
 
     # -- instructions ---------------------------------------------------------------------------
     def instruction(self, comp: Computation, inst: Instruction) -> Cost:
         """One instruction's cost under this analysis' conventions."""
+        fig = self.instruction_figures(comp, inst)
+        return _cost(_f32_figures(fig) if self.mode == _XLA_MODE else fig)
+
+    def instruction_figures(self, comp: Computation, inst: Instruction) -> Figures:
+        """One instruction's figures, before XLA's float32 rounding."""
         op = inst.opcode
-        if op in FREE:
-            return ZERO
-        operands = [s.shape for s in comp.operands_of(inst)]
-        if op in TRANSCENDENTAL:
-            cost = _default_cost(operands, inst.shape) + Cost(transcendentals=inst.shape.elements)
-        elif op in ELEMENTWISE_FLOP:
-            cost = _default_cost(operands, inst.shape) + Cost(flops=inst.shape.elements)
-        elif op in _HANDLERS:
-            cost = _HANDLERS[op](self, comp, inst, operands)
-        else:  # every other opcode: XLA's default, operands read and result written, no FLOPs
-            cost = _default_cost(operands, inst.shape)
-        return _f32_cost(cost) if self.float32 else cost
+        cls = self.shared.opcode_class(op)
+        if cls == _FREE:
+            return _NOTHING
+        if cls == _SPECIAL:
+            return _SPECIALS[op](self, comp, inst)
+        if cls == _ASYNC_SUGAR:
+            return self.async_start(comp, inst)
+        return self.shared.leaf(comp, inst, cls)
 
     def reducer_flops(self, inst: Instruction, times: float, computation: str | None = None) -> Cost:
         """A called scalar computation's FLOPs and transcendentals, times `times` (bytes are not
-        copied from sub-computations: KeyToCopyFromSubcomputation)."""
-        callee = self.computation_total(computation or inst.called[0])
-        if self.float32:
-            times = _f32(times)  # XLA multiplies a float by the count converted to float
-        return Cost(flops=callee.flops * times, transcendentals=callee.transcendentals * times)
+        copied from sub-computations: KeyToCopyFromSubcomputation). XLA's figures, in every mode."""
+        callee = self.shared.xla.total(_name(computation or inst.called[0]))
+        times = _f32(times)  # XLA multiplies a float by the count converted to float
+        return Cost(flops=_f32(callee[0]) * times, transcendentals=_f32(callee[1]) * times)
+
+    # -- async shorthand ---------------------------------------------------------------------------
+    def async_start(self, comp: Computation, inst: Instruction) -> Figures:
+        """`X-start(...)`: an async-start wrapping one X, costed as X on the same operands with the
+        wrapped result shape (HandleAsyncStart: the wrapped computation's cost)."""
+        return self.instruction_figures(comp, self.shared.wrapped(inst))
 
     # -- fusion -----------------------------------------------------------------------------------
-    def fusion(self, comp: Computation, inst: Instruction, operands: list[Shape]) -> Cost:
+    def fusion(self, comp: Computation, inst: Instruction) -> Figures:
+        if self.mode != _XLA_MODE:
+            fused = self.computation(inst.called[0])
+            if self.mode == _UNFUSED_MODE and self.shared.multi_op(fused):
+                return self.total(fused.name)
+            return self.shared.xla.fusion(comp, inst)
+        key = id(inst)
+        cached = self._fusions.get(key)
+        if cached is None:
+            cached = self._fusions[key] = self._xla_fusion(comp, inst)
+        return cached
+
+    def _xla_fusion(self, comp: Computation, inst: Instruction) -> Figures:
         fused = self.computation(inst.called[0])
-        if self.unfused and len(_kernel_ops(fused)) > 1:
-            return self.computation_total(fused.name)
         if inst.attrs.get("kind") == "kCustom":
             # XLA costs a custom fusion around a gather or scatter as that gather or scatter.
             for inner in fused.instructions:
                 if inner.opcode in ("gather", "scatter"):
                     inner_operands = [s.shape for s in fused.operands_of(inner)]
-                    return _HANDLERS[inner.opcode](self, fused, inner, inner_operands)
-        inner_total = self.computation_total(fused.name)
+                    return _figures(_HANDLERS[inner.opcode](self, fused, inner, inner_operands))
+        inner_total = self.total(fused.name)
         written = self.fusion_output_bytes(fused, inst.shape)
-        read = 0
-        for constant in fused.instructions:
-            if constant.opcode == "constant" and constant.shape.elements > IMMEDIATE_CONSTANT_MAX_ELEMENTS:
-                read += shape_bytes(constant.shape)
-        for param in fused.parameters:
-            read += self.fusion_operand_read_bytes(fused, param)
-        return Cost(inner_total.flops, inner_total.transcendentals, read, written)
+        read = self._parameter_reads(fused)
+        if read is None:  # tuple parameters or nested fusions: the general rule, user by user
+            read = sum(self.fusion_operand_read_bytes(fused, param) for param in fused.parameters)
+        for inner in fused.instructions:
+            if inner.opcode == "constant" and inner.shape.elements > IMMEDIATE_CONSTANT_MAX_ELEMENTS:
+                read += shape_bytes(inner.shape)
+        return (_f32(inner_total[0]), _f32(inner_total[1]), float(read + written), float(written))
+
+    def _parameter_reads(self, fused: Computation) -> int | None:
+        """`parameter_read_bytes` summed over a fusion's array parameters in one pass over its
+        instructions, without a users table; None when a parameter is a tuple or a user is a
+        nested fusion (then each parameter goes through `fusion_operand_read_bytes`)."""
+        size = self.shared.size
+        state: dict[str, list[Any]] = {}  # parameter -> [its bytes, read so far, a trivial user seen]
+        for inst in fused.instructions:
+            op = inst.opcode
+            if op == "parameter":
+                if inst.shape.is_tuple:
+                    return None
+                state[inst.name] = [size(inst.shape), 0, False]
+            elif op == "fusion":
+                return None
+        for user in fused.instructions:
+            for operand in user.operands:
+                st = state.get(operand)
+                if st is None:
+                    continue
+                # A user naming the parameter twice is one user; every branch below that adds is
+                # one-operand (slice, broadcast, reshape) or keyed on operand 0, so twice is once.
+                op = user.opcode
+                if op == "slice":
+                    st[1] += size(user.shape)
+                elif op == "dynamic-slice" and user.operands[0] == operand:
+                    st[1] += size(user.shape)
+                elif op == "dynamic-update-slice" and user.operands[0] == operand:
+                    pass  # operand 0 is updated in place, not read
+                elif op in ("broadcast", "reshape"):
+                    st[1] += st[0]
+                elif not st[2]:
+                    st[2] = True
+                    st[1] += st[0]
+        return sum(st[1] for st in state.values())
 
     def fusion_output_bytes(self, fused: Computation, shape: Shape) -> int:
         """What a fusion writes: each array of its result, or only the update of a dynamic-update-slice
         that produces it in place (FusionProcessOutputBytesAccessed)."""
-        written = 0
         root = fused.root
+        if not shape.is_tuple:
+            if root.opcode == "dynamic-update-slice":
+                return self.shared.size(fused.by_name[root.operands[1]].shape)
+            return self.shared.size(shape) if shape.is_array else 0
+        written = 0
         for index, sub in _subshapes(shape):
             if not sub.is_array:
                 continue
@@ -540,7 +943,7 @@ class _Analysis:
         for index, _leaf in param.shape.leaves():
             node = param
             for i in index:
-                for user in self.users(fused, node):
+                for user in self.shared.users(fused, node):
                     if user.opcode == "get-tuple-element" and int(user.attrs.get("index", "-1")) == i:
                         node = user
                         break
@@ -553,37 +956,28 @@ class _Analysis:
         read; a slice reads its slice; a broadcast or reshape counts a read of its own."""
         size = 0
         seen_trivial = False
-
-        def trivial(nbytes: int) -> int:
-            nonlocal seen_trivial
-            if seen_trivial:
-                return 0
-            seen_trivial = True
-            return nbytes
-
-        for user in self.users(fused, hlo):
+        own = self.shared.size(hlo.shape)
+        for user in self.shared.users(fused, hlo):
             op = user.opcode
             if op == "fusion":
                 size += self._nested_fusion_read_bytes(fused, hlo, user)
             elif op == "slice":
-                size += shape_bytes(user.shape)
-            elif op == "dynamic-slice":
-                if user.operands[0] == hlo.name:
-                    size += shape_bytes(user.shape)
-                else:
-                    size += trivial(shape_bytes(hlo.shape))
-            elif op == "dynamic-update-slice":
-                if user.operands[0] != hlo.name:  # operand 0 is updated in place, not read
-                    size += trivial(shape_bytes(hlo.shape))
+                size += self.shared.size(user.shape)
+            elif op == "dynamic-slice" and user.operands[0] == hlo.name:
+                size += self.shared.size(user.shape)
+            elif op == "dynamic-update-slice" and user.operands[0] == hlo.name:
+                pass  # operand 0 is updated in place, not read
             elif op in ("broadcast", "reshape"):
-                size += shape_bytes(hlo.shape)
-            else:
-                size += trivial(shape_bytes(hlo.shape))
+                size += own
+            elif not seen_trivial:
+                seen_trivial = True
+                size += own
         return size
 
     def _nested_fusion_read_bytes(self, fused: Computation, hlo: Instruction, user: Instruction) -> int:
         # A fusion inside a fusion (XLA's "simple" case: the parameter is the nested root's first
-        # operand) is judged by what the nested fusion's users do with its result.
+        # operand) is judged by what the nested fusion's users do with its result. Nesting is a
+        # fusion's own structure, a level or two deep: this recursion follows it.
         nested = self.computation(user.called[0])
         nested_params = nested.parameters
         nested_root = nested.root
@@ -594,7 +988,7 @@ class _Analysis:
             param = nested_params[idx]
             simple = not nested_root.operands or nested_root.operands[0] == param.name
             seen = False
-            for fusion_user in self.users(fused, user):
+            for fusion_user in self.shared.users(fused, user):
                 op = fusion_user.opcode
                 if simple and op == "slice":
                     size += shape_bytes(fusion_user.shape)
@@ -614,21 +1008,46 @@ class _Analysis:
         return size
 
     # -- control flow -----------------------------------------------------------------------------
-    def while_loop(self, comp: Computation, inst: Instruction, operands: list[Shape]) -> Cost:
-        body, condition = while_computations(inst)
-        body_cost = self.computation_total(body)
-        condition_cost = self.computation_total(condition)
-        if self.trip_counts:
+    def while_loop(self, comp: Computation, inst: Instruction) -> Figures:
+        body_name, condition_name = while_computations(inst)
+        body, condition = self.total(body_name), self.total(condition_name)
+        if self.mode == _ESTIMATED_MODE:
             n = trip_count(self.module, comp, inst)
             if n is not None:
-                return body_cost * n + condition_cost * (n + 1)
-        return body_cost + condition_cost
+                return tuple(b * n + c * (n + 1) for b, c in zip(body, condition, strict=True))  # type: ignore[return-value]
+        return tuple(b + c for b, c in zip(body, condition, strict=True))  # type: ignore[return-value]
 
-    def custom_call(self, comp: Computation, inst: Instruction, operands: list[Shape]) -> Cost:
-        if self.trip_counts:
-            return custom_call_shape_cost(inst, operands)
+    def conditional(self, comp: Computation, inst: Instruction) -> Figures:
+        return _branch_max([self.total(_name(name)) for name in inst.called])
+
+    def call(self, comp: Computation, inst: Instruction) -> Figures:
+        return self.total(_name(inst.called[0]))
+
+    def custom_call(self, comp: Computation, inst: Instruction) -> Figures:
+        if self.mode == _ESTIMATED_MODE:
+            return _figures(custom_call_shape_cost(inst, [comp.by_name[o].shape for o in inst.operands]))
         # XLA does not know what a custom call does and records -1 ("unknown") FLOPs and bytes.
-        return Cost(flops=-1.0, bytes_written=-1.0)
+        return (-1.0, 0.0, -1.0, -1.0)
+
+
+def async_wrapped_instruction(inst: Instruction) -> Instruction:
+    """The instruction an async shorthand `X-start` wraps: X on the same operands, attributes and
+    callees, with the wrapped result (the start's shape is ((operands...), result, context...))."""
+    op = async_wrapped_opcode(inst.opcode) or inst.opcode
+    shape = inst.shape
+    result = shape.tuple_shapes[1] if shape.is_tuple and len(shape.tuple_shapes) >= 2 else shape
+    return Instruction(inst.name, op, result, inst.operands, inst.attrs, inst.called, inst.is_root, inst.literal,
+                       inst.line)
+
+
+_SPECIALS: dict[str, Callable[[_Analysis, Computation, Instruction], Figures]] = {
+    "fusion": _Analysis.fusion,
+    "while": _Analysis.while_loop,
+    "conditional": _Analysis.conditional,
+    "call": _Analysis.call,
+    "async-start": _Analysis.call,
+    "custom-call": _Analysis.custom_call,
+}
 
 
 def while_computations(inst: Instruction) -> tuple[str, str]:
@@ -642,13 +1061,84 @@ def while_computations(inst: Instruction) -> tuple[str, str]:
 
 def custom_call_shape_cost(inst: Instruction, operands: list[Shape]) -> Cost:
     """irscope's estimate of a custom call: every operand array read once, every result array written
-    once, FLOPs unknown (0)."""
+    once, and the FLOPs of the library call it is (`library_call_flops`; 0 when unknown)."""
     read = sum(shape_bytes(leaf) for s in operands for _, leaf in s.leaves())
     written = sum(shape_bytes(leaf) for _, leaf in inst.shape.leaves())
-    return Cost(flops=_library_gemm_flops(inst, operands), bytes_read=read, bytes_written=written)
+    return Cost(flops=library_call_flops(inst, operands), bytes_read=read, bytes_written=written)
 
 
-def _library_gemm_flops(inst: Instruction, operands: list[Shape]) -> float:
+# cuDNN convolution targets, and which shapes play the forward convolution's (input, kernel, output):
+# an index into the operands, or -1 for the call's result (its first array; a workspace follows).
+_CUDNN_CONVOLUTIONS = {
+    "__cudnn$convForward": (0, 1, -1),
+    "__cudnn$convBiasActivationForward": (0, 1, -1),
+    "__cudnn$convForwardGraph": (0, 1, -1),
+    "__cudnn$convBackwardInput": (-1, 1, 0),
+    "__cudnn$convBackwardFilter": (0, -1, 1),
+}
+
+
+def library_call_flops(inst: Instruction, operands: list[Shape]) -> float:
+    """FLOPs of a library custom call, from its shapes and attributes; 0 for a call irscope does not
+    know. cuBLAS/cuBLASLt/hipBLAS GEMMs: 2 x output elements x contracted size (`gemm_backend_config`'s
+    dot dimensions). cuDNN convolutions: the convolution they compute (`window` and `dim_labels` on the
+    call, XLA's tap counting; backward passes count as the forward convolution, the same multiply-adds).
+    cuDNN fused attention (`__cudnn$fmha...`): its batched matmuls from `cudnn_fmha_backend_config`,
+    forward Q.K^T and P.V; backward five of that size (recomputed Q.K^T, dP, dV, dQ, dK) -- an estimate
+    that ignores masking and the softmax's element-wise work."""
+    target = inst.attrs.get("custom_call_target", "").strip('"')
+    result = next((leaf for _, leaf in inst.shape.leaves()), None)
+    if result is None:
+        return 0.0
+    roles = _CUDNN_CONVOLUTIONS.get(target)
+    if roles is not None and "dim_labels" in inst.attrs and len(operands) >= 2:
+        lhs, rhs, out = (result if r < 0 else operands[r] for r in roles)
+        return float(convolution_flops(inst, lhs, rhs, out))
+    if target.startswith("__cudnn$fmha"):
+        return _fmha_flops(inst, operands, backward="Backward" in target)
+    return _library_gemm_flops(inst, operands, result)
+
+
+def _dot_numbers(config: dict[str, Any], key: str) -> dict[str, list[int]] | None:
+    dims = config.get(key) if isinstance(config, dict) else None
+    if not isinstance(dims, dict):
+        return None
+    return {k: [int(d) for d in v] for k, v in dims.items() if isinstance(v, list)}
+
+
+def _fmha_flops(inst: Instruction, operands: list[Shape], *, backward: bool) -> float:
+    """Q (operand 0) . K^T (operand 1) gives the attention matrix, B x H x T x S, whose size the config
+    states (`intermediate_tensor_shape`; else it is derived from the forward bmm1 dimensions); then
+    D = Q's elements x S / that size and Dv = D x V's elements / K's (grouped-query heads included)."""
+    decoded = backend_config(inst.attrs.get("backend_config", "")) or {}
+    config = decoded.get("cudnn_fmha_backend_config") if isinstance(decoded, dict) else None
+    if not isinstance(config, dict) or len(operands) < 3:
+        return 0.0
+    q, k, v = operands[0], operands[1], operands[2]
+    intermediate = config.get("intermediate_tensor_shape")
+    dims = [int(d) for d in intermediate.get("dimensions", [])] if isinstance(intermediate, dict) else []
+    if len(dims) >= 2:
+        scores, kv_length = math.prod(dims), dims[-1]
+    else:
+        bmm1 = _dot_numbers(config, "bmm1_dot_dimension_numbers")
+        if bmm1 is None:
+            return 0.0
+        batch, contracting = bmm1.get("lhs_batch_dimensions", []), bmm1.get("lhs_contracting_dimensions", [])
+        rhs_used = set(bmm1.get("rhs_batch_dimensions", [])) | set(bmm1.get("rhs_contracting_dimensions", []))
+        kv_length = math.prod(n for d, n in enumerate(k.dims) if d not in rhs_used)
+        scores = (math.prod(q.dims[d] for d in batch)
+                  * math.prod(n for d, n in enumerate(q.dims) if d not in batch and d not in contracting)
+                  * kv_length)
+    if not scores or not k.elements:
+        return 0.0
+    head = q.elements * kv_length / scores  # D, the Q.K^T contraction
+    value = head * v.elements / k.elements  # Dv
+    if backward:  # recomputed Q.K^T, dQ, dK (each D), dV, dP (each Dv)
+        return float(FMA_FLOPS * scores * (3 * head + 2 * value))
+    return float(FMA_FLOPS * scores * (head + value))
+
+
+def _library_gemm_flops(inst: Instruction, operands: list[Shape], result: Shape) -> float:
     """FLOPs of a GEMM library call (cuBLAS/cuBLASLt/hipBLAS custom calls carry their dot dimension
     numbers in `gemm_backend_config`): 2 * output elements * contracted size; 0 for anything else."""
     config = inst.attrs.get("backend_config")
@@ -660,8 +1150,7 @@ def _library_gemm_flops(inst: Instruction, operands: list[Shape]) -> float:
         return 0.0
     lhs = operands[0]
     width = math.prod(lhs.dims[int(d)] for d in dims.get("lhs_contracting_dimensions", []))
-    result = next((leaf for _, leaf in inst.shape.leaves()), None)  # the matrix; a workspace may follow
-    return float(FMA_FLOPS * (result.elements if result is not None else 0) * width)
+    return float(FMA_FLOPS * result.elements * width)
 
 
 # -- the per-opcode handlers, each (analysis, computation, instruction, operand shapes) -> Cost ----
@@ -806,26 +1295,6 @@ def _outfeed(a: _Analysis, comp: Computation, inst: Instruction, ops: list[Shape
     return Cost(bytes_read=sum(shape_bytes(leaf) for s in ops for _, leaf in s.leaves()))
 
 
-def _fusion(a: _Analysis, comp: Computation, inst: Instruction, ops: list[Shape]) -> Cost:
-    return a.fusion(comp, inst, ops)
-
-
-def _while(a: _Analysis, comp: Computation, inst: Instruction, ops: list[Shape]) -> Cost:
-    return a.while_loop(comp, inst, ops)
-
-
-def _conditional(a: _Analysis, comp: Computation, inst: Instruction, ops: list[Shape]) -> Cost:
-    return _branch_max([a.computation_total(name) for name in inst.called])
-
-
-def _call(a: _Analysis, comp: Computation, inst: Instruction, ops: list[Shape]) -> Cost:
-    return a.computation_total(inst.called[0])
-
-
-def _custom_call(a: _Analysis, comp: Computation, inst: Instruction, ops: list[Shape]) -> Cost:
-    return a.custom_call(comp, inst, ops)
-
-
 _Handler = Callable[[_Analysis, Computation, Instruction, list[Shape]], Cost]
 
 _HANDLERS: dict[str, _Handler] = {
@@ -854,12 +1323,6 @@ _HANDLERS: dict[str, _Handler] = {
     "cholesky": _cholesky,
     "infeed": _infeed,
     "outfeed": _outfeed,
-    "fusion": _fusion,
-    "while": _while,
-    "conditional": _conditional,
-    "call": _call,
-    "async-start": _call,
-    "custom-call": _custom_call,
 }
 
 
@@ -882,7 +1345,9 @@ _FLIP = {"LT": "GT", "LE": "GE", "GT": "LT", "GE": "LE", "NE": "NE"}
 def _int_constant(comp: Computation, name: str) -> int | None:
     """The value of a scalar integer constant (looking through copies and converts), else None."""
     inst = comp.by_name.get(name)
-    while inst is not None and inst.opcode in ("copy", "convert", "bitcast") and inst.operands:
+    for _ in range(len(comp.instructions)):  # bounded: a cycle of copies must not loop forever
+        if inst is None or inst.opcode not in ("copy", "convert", "bitcast") or not inst.operands:
+            break
         inst = comp.by_name.get(inst.operands[0])
     if inst is None or inst.opcode != "constant" or inst.shape.rank != 0 or inst.literal is None:
         return None
@@ -1001,22 +1466,22 @@ def instruction_cost(module: Module, computation: Computation | None, inst: Inst
         inst: the instruction.
     """
     comp = computation if computation is not None else _find_computation(module, inst)
-    return _Analysis(module, float32=True).instruction(comp, inst)
+    return _Shared(module).xla.instruction(comp, inst)
 
 
 def _control_flow_computations(module: Module) -> list[str]:
     """The entry and every computation control flow runs from it, each once, in discovery order."""
-    order: list[str] = []
-    pending = [module.entry_name]
+    order: dict[str, None] = {}
+    pending = collections.deque([module.entry_name])
     while pending:
-        name = pending.pop(0)
+        name = pending.popleft()
         if name in order:
             continue
-        order.append(name)
+        order[name] = None
         for inst in module.computations[name].instructions:
             if inst.opcode in CONTROL_FLOW:
                 pending.extend(_name(c) for c in inst.called)
-    return order
+    return list(order)
 
 
 def module_cost(module: Module) -> ModuleCost:
@@ -1029,14 +1494,15 @@ def module_cost(module: Module) -> ModuleCost:
         >>> cost = module_cost(parse_module(jax.jit(f).lower(x).compile().as_text()))
         >>> cost.totals.flops, cost.summary()
     """
-    xla = _Analysis(module, float32=True)
+    shared = _Shared(module)
+    xla = shared.xla
     per_instruction: dict[tuple[str, str], Cost] = {}
     trips: dict[str, int | None] = {}
     custom: dict[tuple[str, str], Cost] = {}
     for name in _control_flow_computations(module):
         comp = module.computations[name]
-        for inst in comp.instructions:
-            per_instruction[(name, inst.name)] = xla.instruction(comp, inst)
+        for inst, fig in zip(comp.instructions, xla.figures(name), strict=True):
+            per_instruction[(name, inst.name)] = _cost(fig)
             if inst.opcode == "while":
                 trips[inst.name] = trip_count(module, comp, inst)
     for comp in module.computations.values():
@@ -1044,14 +1510,15 @@ def module_cost(module: Module) -> ModuleCost:
             if inst.opcode == "custom-call":
                 custom[(comp.name, inst.name)] = custom_call_shape_cost(
                     inst, [s.shape for s in comp.operands_of(inst)])
-    unfused = _Analysis(module, unfused=True).computation_total(module.entry_name)
+    unfused = _Analysis(module, mode=_UNFUSED_MODE, shared=shared).total(module.entry_name)
+    estimated = _Analysis(module, mode=_ESTIMATED_MODE, shared=shared).total(module.entry_name)
     return ModuleCost(
-        totals=xla.computation_total(module.entry_name),
+        totals=_cost(xla.total(module.entry_name)),
         per_instruction=per_instruction,
-        totals_with_trip_counts=_Analysis(module, trip_counts=True).computation_total(module.entry_name),
+        totals_with_trip_counts=_cost(estimated),
         trip_counts=trips,
         custom_calls=custom,
-        unfused_bytes_accessed=unfused.bytes_accessed,
+        unfused_bytes_accessed=unfused[2],
         provenance={
             "totals": XLA,
             "per_instruction": XLA,

@@ -58,8 +58,10 @@ from typing import Any, Literal
 
 from irscope.hw import Chip, get_chip
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
-from irscope.passes.fusion import NO_LAUNCH, Kernel
+from irscope.ir.opcodes import NO_LAUNCH, PASS_THROUGH, PLUMBING
+from irscope.passes.fusion import Kernel
 from irscope.passes.report import HloReport, KernelRow, analyze
+from irscope.util.display import show
 
 SCHEMA = "irscope.diff-report/1"
 
@@ -76,12 +78,6 @@ IGNORED_ATTRS = frozenset({
     "calls", "to_apply", "body", "condition", "select", "scatter", "true_computation",
     "false_computation", "branch_computations", "called_computations",
 })
-
-# Instructions a tensor passes through without a launch, when tracing a kernel input to its producer.
-_PASS_THROUGH = frozenset({"bitcast", "get-tuple-element"})
-
-# Opcodes that only reshape or feed constants: left out of an ops delta when real ops changed too.
-_PLUMBING = frozenset({"constant", "broadcast", "bitcast", "parameter", "reshape", "get-tuple-element", "tuple"})
 
 # The `jit(fn)/` (or `pjit(fn)/`) prefix of an op_name, which renaming the function changes.
 _JIT_PREFIX = re.compile(r"^p?jit\([^/]*\)/")
@@ -346,10 +342,12 @@ class DiffResult:
                            "time_at_peak_s": "estimated", "measured_s": "measured"},
         }
 
+    # Display: written by irscope.render, reached through the one hook irscope.util.display.
     def to_text(self, **kwargs: Any) -> str:
-        from irscope.render.diff_text import diff_text
+        return show(self, "text", **kwargs)
 
-        return diff_text(self, **kwargs)
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -531,7 +529,12 @@ class _Side:
             if inst.opcode == "parameter":
                 kind = "P" if comp.name == self.module.entry_name else "p"
                 return (kind, inst.parameter_number, index, inst.name)
-            if inst.opcode in _PASS_THROUGH and inst.operands:
+            if inst.opcode in PASS_THROUGH and inst.operands:
+                if inst.opcode == "tuple":
+                    if not index:  # the whole tuple is the input: it is its own source
+                        return ("i", self.local[(comp.name, inst.name)], index, inst.name)
+                    inst, index = comp.by_name[inst.operands[index[0]]], index[1:]
+                    continue
                 if inst.opcode == "get-tuple-element":
                     index = (int(inst.attrs.get("index", "0")), *index)
                 inst = comp.by_name[inst.operands[0]]
@@ -851,7 +854,7 @@ def _counter_delta(before: Counter[str], after: Counter[str], limit: int = 6) ->
     """`-erf×2 +tanh`: what was taken away, then what was added (shape plumbing left out when
     something else changed, at most `limit` of each sign)."""
     removed, added = before - after, after - before
-    plumbing = _PLUMBING if (set(removed) | set(added)) - _PLUMBING else frozenset()
+    plumbing = PLUMBING if (set(removed) | set(added)) - PLUMBING else frozenset()
     parts = []
     for sign, counts in (("-", removed), ("+", added)):
         items = sorted(((k, n) for k, n in counts.items() if k not in plumbing), key=lambda kv: (-kv[1], kv[0]))

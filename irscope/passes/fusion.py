@@ -4,7 +4,9 @@ A kernel is one launch: a fusion (XLA's kinds kLoop, kInput, kOutput, kCustom, a
 name for a kCustom fusion such as `__triton_gemm` or `__ynn_fusion`), or an instruction that runs
 unfused (a `dot`, a `copy`, a collective, a custom call). Instructions that launch nothing —
 parameters, constants, tuples, get-tuple-element, bitcasts, the `-done` half of async pairs — are
-not kernels. Control flow is followed: the kernels of while bodies and conditions, conditional
+not kernels. An async pair -- `X-start` ... `X-done`, native or XLA's printed shorthand for an async
+X, or an `async-start` wrapping one op -- is one kernel of X (kind `collective` for a collective, `op` for
+a copy), whose `cost_parts` are the start, its updates and its done. Control flow is followed: the kernels of while bodies and conditions, conditional
 branches, calls, async wrappers and command buffers are listed where they run, with the path of
 control-flow instructions that leads to them.
 
@@ -34,27 +36,18 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from irscope.errors import CyclicModuleError as CyclicModuleError
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
+from irscope.ir.opcodes import COLLECTIVES as COLLECTIVES
+from irscope.ir.opcodes import CONTROL_FLOW as CONTROL
+from irscope.ir.opcodes import FILL_PRESERVING as _FILL_TRANSPARENT
+from irscope.ir.opcodes import NO_LAUNCH as NO_LAUNCH
 
-# Opcodes that launch nothing: they name, reshape in place, or wait for other work.
-NO_LAUNCH = frozenset({
-    "parameter", "constant", "get-tuple-element", "tuple", "bitcast", "after-all", "add-dependency",
-    "opt-barrier", "domain", "partition-id", "replica-id", "iota-shape", "get-dimension-size",
-})
-# Opcodes whose callees run as part of the program (the callee's kernels are listed, not this op).
-CONTROL = frozenset({"while", "conditional", "call", "async-start", "async-update", "async-done"})
-COLLECTIVES = frozenset({
-    "all-reduce", "all-gather", "reduce-scatter", "all-to-all", "collective-permute",
-    "collective-broadcast", "ragged-all-to-all", "all-reduce-start", "all-gather-start",
-    "collective-permute-start", "send", "recv",
-})
 # Custom-call targets that are Pallas/Mosaic kernels (TPU, GPU Triton and Mosaic GPU lowerings).
 PALLAS_TARGETS = frozenset({"tpu_custom_call", "__gpu$xla.gpu.triton", "mosaic_gpu", "mosaic_gpu_v2"})
 # Pallas's interpret mode fills outputs (and overhanging block padding) with this value per element
 # type before the grid loop writes them (jax/_src/pallas/primitives.py: uninitialized_value).
 _INT_MIN = {"s8": -(2**7), "s16": -(2**15), "s32": -(2**31), "s64": -(2**63)}
-# Ops a fill passes through unchanged (a NaN stays a NaN, a broadcast of a fill is a fill).
-_FILL_TRANSPARENT = frozenset({"copy", "bitcast", "reshape", "broadcast", "transpose", "convert"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +92,15 @@ class Kernel:
     op_name: str | None
     """The framework scope of the instruction (`jit(f)/layer_2/dot_general`), from its metadata."""
     instruction: Instruction
-    """The launching instruction itself."""
+    """The launching instruction itself (for an async wrapper, the op it wraps)."""
+    parts: tuple[tuple[str, str], ...] = ()
+    """(computation, instruction) pairs whose costs make up the kernel's (XLA's per-instruction
+    figures): an async pair's start, updates and done. Empty: just (computation, name)."""
+
+    @property
+    def cost_parts(self) -> tuple[tuple[str, str], ...]:
+        """The (computation, instruction) pairs to add up for this kernel's cost."""
+        return self.parts or ((self.computation, self.name),)
 
     @property
     def qualified_name(self) -> str:
@@ -257,53 +258,163 @@ def _ops(fused: Computation) -> tuple[str, ...]:
     return tuple(i.opcode for i in fused.instructions if i.opcode != "parameter")
 
 
-def find_kernels(module: Module) -> list[Kernel]:
-    """Every kernel of the module in execution order (text order, which is the schedule when the
-    module `is_scheduled`), descending into control flow."""
-    return list(_walk(module, module.entry, ()))
+# Native async halves and the ops they belong to. Any other `X-start`/`X-update`/`X-done` is XLA's
+# printed shorthand for an `async-start`/`-update`/`-done` wrapping one X (`all-to-all-start`).
+_NATIVE_ASYNC = frozenset({
+    "all-reduce-start", "all-gather-start", "collective-permute-start", "copy-start", "async-start",
+    "all-reduce-done", "all-gather-done", "collective-permute-done", "copy-done", "async-done",
+    "async-update", "send", "send-done", "recv", "recv-done",
+})
 
 
-def _walk(module: Module, comp: Computation, path: tuple[str, ...]) -> Iterator[Kernel]:
-    by_name = comp.by_name
+def async_base(opcode: str) -> str | None:
+    """The op an async start stands for: `all-to-all-start` -> `all-to-all`, `copy-start` -> `copy`,
+    `send` -> `send`; None for anything that does not start an async pair."""
+    if opcode in ("send", "recv"):
+        return opcode
+    if opcode.endswith("-start") and opcode != "async-start":
+        return opcode[: -len("-start")]
+    return None
+
+
+def _is_async_continuation(opcode: str) -> bool:
+    return opcode.endswith(("-done", "-update"))
+
+
+def _continuations(comp: Computation) -> dict[str, tuple[str, ...]]:
+    """Start instruction -> the `-update`/`-done` instructions that continue it, in order."""
+    chains: dict[str, tuple[str, ...]] = {}
+    origin: dict[str, str] = {}
     for inst in comp.instructions:
         opcode = inst.opcode
-        if opcode in NO_LAUNCH or opcode.endswith(("-done", "-update")):
-            continue
-        if opcode in CONTROL and (in_pallas_scope(inst) or is_pallas_grid_loop(module, comp, inst)):
-            # A Pallas kernel in interpret mode: one kernel, with its grid loop inside.
-            body = module.computations[inst.called[0]]
-            inputs = tuple(_input(by_name[o]) for o in inst.operands)
-            yield Kernel(inst.name, comp.name, path, "pallas", opcode, tuple(_loop_ops(module, body)),
-                         (inst.name,), inputs, _outputs(inst), body.name, inst.op_name, inst)
-            continue
-        if opcode in CONTROL or (opcode.endswith("-start") and inst.called and opcode not in COLLECTIVES):
-            # The callees' kernels run; the control instruction itself launches nothing.
-            # (A while runs body and condition; a conditional one branch; a call its callee.)
-            for callee in inst.called:
-                yield from _walk(module, module.computations[callee], (*path, inst.name))
-            continue
-        inputs = tuple(_input(by_name[o]) for o in inst.operands)
-        if opcode == "fusion":
-            fused = module.computations[inst.called[0]]
-            # A Pallas kernel, or what XLA made of an inlined one-step grid (maybe fused with
-            # its neighbours: the fusion then holds the kernel's body).
-            pallas = _is_pallas_fusion(module, fused.name) or in_pallas_scope(inst) or any(
-                _is_pallas_body_op(i) for i in fused.instructions)
-            kind = "pallas" if pallas else _fusion_kind(inst)
-            yield Kernel(inst.name, comp.name, path, kind, opcode, _ops(fused), _roots(fused), inputs,
-                         _outputs(inst), fused.name, inst.op_name, inst)
-            continue
-        if opcode == "custom-call":
-            kind = _custom_call_kind(inst)
-        elif in_pallas_scope(inst):
-            kind = "pallas"
-        elif opcode in COLLECTIVES:
-            kind = "collective"
-        else:
-            kind = "op"
-        yield Kernel(inst.name, comp.name, path, kind, opcode, (opcode,), (inst.name,), inputs,
-                     _outputs(inst), None, inst.op_name, inst)
+        if inst.operands and _is_async_continuation(opcode):
+            first = inst.operands[0]
+            start = origin.get(first, first)
+            origin[inst.name] = start
+            chains[start] = (*chains.get(start, ()), inst.name)
+    return chains
 
 
-def _input(inst: Instruction) -> Tensor:
-    return Tensor(inst.name, inst.shape)
+def find_kernels(module: Module) -> list[Kernel]:
+    """Every kernel of the module in execution order (text order, which is the schedule when the
+    module `is_scheduled`), descending into control flow. Raises `CyclicModuleError` when a
+    computation calls itself."""
+    return list(_walk(module))
+
+
+def _walk(module: Module) -> Iterator[Kernel]:
+    # An explicit stack of (computation, path, next instruction index): any depth of control flow.
+    tensors: dict[int, Tensor] = {}
+
+    def tensor(inst: Instruction) -> Tensor:
+        found = tensors.get(id(inst))
+        if found is None:
+            found = tensors[id(inst)] = Tensor(inst.name, inst.shape)
+        return found
+
+    pallas_possible = _mentions_pallas(module)
+    # Frames: (computation, path of control instructions, computations on the call chain, next index,
+    # async chains of the computation).
+    stack: list[tuple[Computation, tuple[str, ...], tuple[str, ...], int, dict[str, tuple[str, ...]]]] = [
+        (module.entry, (), (module.entry_name,), 0, _continuations(module.entry))]
+    while stack:
+        comp, path, chain, index, chains = stack.pop()
+        by_name = comp.by_name
+        instructions = comp.instructions
+        while index < len(instructions):
+            inst = instructions[index]
+            index += 1
+            opcode = inst.opcode
+            if opcode in NO_LAUNCH or _is_async_continuation(opcode):
+                continue
+            pallas_scope = pallas_possible and in_pallas_scope(inst)
+            if opcode in CONTROL and (pallas_scope or is_pallas_grid_loop(module, comp, inst)):
+                # A Pallas kernel in interpret mode: one kernel, with its grid loop inside.
+                body = module.computations[inst.called[0]]
+                inputs = tuple(tensor(by_name[o]) for o in inst.operands)
+                yield Kernel(inst.name, comp.name, path, "pallas", opcode, tuple(_loop_ops(module, body)),
+                             (inst.name,), inputs, _outputs(inst), body.name, inst.op_name, inst)
+                continue
+            if opcode == "async-start" and inst.called:
+                wrapped_comp = module.computations[inst.called[0]]
+                wrapped = _single_launch(wrapped_comp)
+                if wrapped is not None:
+                    # An async wrapper of one op (a collective, a fusion, a custom call): that op is
+                    # the kernel, and the wrapper's start, updates and done are its cost.
+                    rest = chains.get(inst.name, ())
+                    done = by_name[rest[-1]] if rest else None
+                    yield _kernel(module, wrapped_comp, (*path, inst.name), wrapped, wrapped.opcode,
+                                  tuple(tensor(wrapped_comp.by_name[o]) for o in wrapped.operands),
+                                  ((comp.name, inst.name), *((comp.name, name) for name in rest)),
+                                  pallas_possible, _outputs(done) if done is not None else None)
+                    continue
+            if opcode in CONTROL:
+                # The callees' kernels run; the control instruction itself launches nothing.
+                # (A while runs body and condition; a conditional one branch; a call its callee.)
+                stack.append((comp, path, chain, index, chains))
+                for callee in reversed(inst.called):
+                    if callee in chain:
+                        raise CyclicModuleError(f"computation {callee!r} runs itself (through {inst.name!r})")
+                    target = module.computations[callee]
+                    stack.append((target, (*path, inst.name), (*chain, callee), 0, _continuations(target)))
+                break
+            inputs = tuple(tensor(by_name[o]) for o in inst.operands)
+            base = async_base(opcode)
+            if base is not None:
+                # `X-start` ... `X-done` (a native pair, or the shorthand of an async X): one kernel
+                # of X, whose outputs are what the done returns, costed as the whole chain.
+                rest = chains.get(inst.name, ())
+                done = by_name[rest[-1]] if rest else None
+                if base == "fusion" and not inst.called:
+                    base = "op"
+                yield _kernel(module, comp, path, inst, base, inputs,
+                              ((comp.name, inst.name), *((comp.name, name) for name in rest)), pallas_possible,
+                              _outputs(done) if done is not None and base != "send" else None)
+                continue
+            yield _kernel(module, comp, path, inst, opcode, inputs, (), pallas_possible)
+
+
+def _kernel(module: Module, comp: Computation, path: tuple[str, ...], inst: Instruction, opcode: str,
+            inputs: tuple[Tensor, ...], parts: tuple[tuple[str, str], ...], pallas_possible: bool,
+            outputs: tuple[Tensor, ...] | None = None) -> Kernel:
+    """The kernel `inst` launches, as an op of `opcode` (for an async pair, the op it stands for)."""
+    outputs = _outputs(inst) if outputs is None else outputs
+    pallas_scope = pallas_possible and in_pallas_scope(inst)
+    if opcode == "fusion":
+        fused = module.computations[inst.called[0]]
+        # A Pallas kernel, or what XLA made of an inlined one-step grid (maybe fused with
+        # its neighbours: the fusion then holds the kernel's body).
+        pallas = pallas_possible and (pallas_scope or _is_pallas_fusion(module, fused.name) or any(
+            _is_pallas_body_op(i) for i in fused.instructions))
+        kind = "pallas" if pallas else _fusion_kind(inst)
+        return Kernel(inst.name, comp.name, path, kind, inst.opcode, _ops(fused), _roots(fused), inputs,
+                      outputs, fused.name, inst.op_name, inst, parts)
+    if opcode == "custom-call":
+        kind = _custom_call_kind(inst)
+    elif pallas_scope:
+        kind = "pallas"
+    elif opcode in COLLECTIVES:
+        kind = "collective"
+    else:
+        kind = "op"
+    return Kernel(inst.name, comp.name, path, kind, inst.opcode, (opcode,), (inst.name,), inputs,
+                  outputs, None, inst.op_name, inst, parts)
+
+
+def _single_launch(wrapped: Computation) -> Instruction | None:
+    """The one instruction of an async computation that launches work, or None (none, or several)."""
+    launches = [i for i in wrapped.instructions if i.opcode not in NO_LAUNCH]
+    if len(launches) != 1 or launches[0].opcode in CONTROL:
+        return None
+    return launches[0]
+
+
+def _mentions_pallas(module: Module) -> bool:
+    """Whether anything in the module can be a Pallas kernel (a cheap test that spares modules without
+    Pallas, nearly all, the per-instruction checks)."""
+    for comp in module.computations.values():
+        for inst in comp.instructions:
+            if "allas" in inst.attrs.get("metadata", "") or (
+                    inst.opcode == "custom-call" and _custom_call_kind(inst) == "pallas"):
+                return True
+    return False

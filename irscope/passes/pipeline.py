@@ -21,7 +21,8 @@ The dump number orders the files; `PassDumps` reads them one at a time (a 12-lay
 writes hundreds of megabytes), parses each, keeps its counts and costs, and drops the text. A dump
 whose text equals the previous one (a pipeline start, a nested pipeline's end) is marked unchanged.
 
-`read_dumps(DIR)` reads a directory a user dumped themselves (`XLA_FLAGS=--xla_dump_to=DIR
+The compile itself (frontend work) is `irscope.frontends.xla_dump.dump_passes`; this module reads
+what it wrote. `read_dumps(DIR)` reads a directory a user dumped themselves (`XLA_FLAGS=--xla_dump_to=DIR
 --xla_dump_hlo_pass_re=.*`), the same way.
 
 Not handled yet: a persistent compilation cache hit (XLA then compiles nothing and dumps nothing:
@@ -32,57 +33,26 @@ post-HLO stages (LLVM IR, Triton, thunks), which XLA dumps in other formats.
 from __future__ import annotations
 
 import hashlib
-import re
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from irscope.errors import PipelineError as PipelineError
+from irscope.frontends.xla_dump import DUMP_OPTIONS as DUMP_OPTIONS
+from irscope.frontends.xla_dump import DumpFile as DumpFile
+from irscope.frontends.xla_dump import dump_files, dump_passes, lowered_compiler, module_of
 from irscope.hw import Chip
 from irscope.ir.hlo import Module
 from irscope.ir.hlo_parser import parse_module
 from irscope.passes.report import analyze
+from irscope.util.display import show
 
 if TYPE_CHECKING:
     from irscope.frontends.jax_lower import Lowered
 
 SCHEMA = "irscope.pass-timeline/1"
-
-# XLA debug options that make the compile write the module after every pass that changes it, as text.
-DUMP_OPTIONS: Mapping[str, Any] = {
-    "xla_dump_hlo_pass_re": ".*",
-    "xla_dump_hlo_as_text": True,
-    "xla_dump_hlo_as_proto": False,
-}
-
-_STEP = re.compile(r"^module_(?P<id>\d+)\.(?P<module>.+?)\.(?P<step>\d{4,})\.(?P<rest>.+)\.txt$")
-_EDGE = re.compile(r"^module_(?P<id>\d+)\.(?P<module>.+?)\.(?:(?P<backend>\w+)_)?(?P<which>before|after)"
-                   r"_optimizations\.txt$")
-_BETWEEN = re.compile(r"^(?P<pipeline>.+?)\.after_(?P<after>.+?)\.before_(?P<before>.+)$")
-
-
-class PipelineError(Exception):
-    """The pipeline could not be captured or read (no dumps, an unknown pass); one line."""
-
-
-@dataclass(frozen=True)
-class DumpFile:
-    """One file of a per-pass dump directory."""
-
-    name: str
-    """The file name."""
-    step: int | None
-    """XLA's dump number (None for the before- and after-optimizations files)."""
-    pipeline: str
-    """The pipeline that wrote it (`HLO_passes_after_layout_assignment`; '' for the edge files)."""
-    pass_name: str
-    """The pass it ran last (`fusion`, `pipeline-start`), or `input` / `output` for the edge files."""
-    next_pass: str
-    """The pass that runs next (`pipeline-end` last); '' for a dump written in the middle of a pass."""
-    during: str = ""
-    """For a dump written in the middle of a pass, the step it names (`after_removing_unnecessary_copies`)."""
 
 
 @dataclass(frozen=True)
@@ -185,10 +155,12 @@ class PassTimeline:
                 "dumps": len(self.steps), "passes_that_changed": sum(1 for s in self.steps if s.changed),
                 "steps": [s.to_json() for s in self.steps]}
 
+    # Display: written by irscope.render, reached through the one hook irscope.util.display.
     def to_text(self, *, show_all: bool = False) -> str:
-        from irscope.render.pipeline_text import pass_timeline_text
+        return show(self, "text", show_all=show_all)
 
-        return pass_timeline_text(self, show_all=show_all)
+    def _repr_html_(self) -> str:
+        return show(self, "html")
 
 
 class PassDumps:
@@ -196,12 +168,12 @@ class PassDumps:
 
     def __init__(self, directory: str | Path, module_name: str | None = None) -> None:
         self.directory = Path(directory)
-        self.files = _dump_files(self.directory, module_name)
+        self.files = dump_files(self.directory, module_name)
         if not self.files:
             raise PipelineError(
                 f"{directory}: XLA wrote no per-pass HLO dumps" + (f" of {module_name}" if module_name else "")
                 + " (a persistent compilation cache hit compiles nothing; turn it off for --passes)")
-        self.module_name = module_name or _module_of(self.files[0].name)
+        self.module_name = module_name or module_of(self.files[0].name)
 
     def text(self, index: int) -> str:
         return (self.directory / self.files[index].name).read_text(encoding="utf-8")
@@ -264,68 +236,18 @@ def _summarize(module: Module, chip: Chip) -> _Stats:
         time_at_peak_s=report.time_at_peak_s)
 
 
-def _module_of(name: str) -> str:
-    m = _STEP.match(name) or _EDGE.match(name)
-    return m.group("module") if m else name
-
-
-def _dump_files(directory: Path, module_name: str | None) -> tuple[DumpFile, ...]:
-    """The module's dumps in pass order: the input, every pass dump by number, the output.
-
-    When several modules were dumped, `module_name` picks one (else the one with the most dumps), and
-    among modules of that name the id with the most dumps.
-    """
-    steps: dict[tuple[str, str], list[DumpFile]] = {}
-    edges: dict[tuple[str, str], dict[str, DumpFile]] = {}
-    for path in directory.iterdir():
-        name = path.name
-        m = _STEP.match(name)
-        if m:
-            rest = m.group("rest")
-            between = _BETWEEN.match(rest)
-            if between:
-                pipeline, after, before = between.group("pipeline", "after", "before")
-                during = ""
-            else:  # a dump in the middle of a pass: `copy-insertion.after_removing_unnecessary_copies`
-                after, _, during = rest.partition(".")
-                pipeline, before = "", ""
-            key = (m.group("id"), m.group("module"))
-            steps.setdefault(key, []).append(DumpFile(name, int(m.group("step")), pipeline, after, before, during))
-            continue
-        m = _EDGE.match(name)
-        if m:
-            which = "input" if m.group("which") == "before" else "output"
-            edges.setdefault((m.group("id"), m.group("module")), {})[which] = DumpFile(name, None, "", which, "")
-    keys = [k for k in steps if k[1] == module_name] or list(steps)  # XLA may sanitize the name
-    if not keys:
-        return ()
-    key = max(keys, key=lambda k: len(steps[k]))
-    ordered = sorted(steps[key], key=lambda f: f.step or 0)
-    edge = edges.get(key, {})
-    return tuple(([edge["input"]] if "input" in edge else []) + ordered + ([edge["output"]] if "output" in edge else []))
-
-
 @contextmanager
 def capture(compile_with: Callable[[dict[str, Any]], object], module_name: str | None = None
             ) -> Iterator[PassDumps]:
-    """Run `compile_with(options)` with the dump options added, and yield the dumps it wrote.
-
-    `compile_with` compiles the program with the given XLA debug options (for a JAX function,
-    `lambda o: jax_lowered.compile(compiler_options=o)`). The temporary directory is removed when the
-    `with` block ends, whatever happens inside it.
-    """
-    with tempfile.TemporaryDirectory(prefix="irscope-passes-") as tmp:
-        compile_with({**DUMP_OPTIONS, "xla_dump_to": tmp})
-        yield PassDumps(tmp, module_name)
+    """Compile with per-pass dumps (`irscope.frontends.xla_dump.dump_passes`: `compile_with(options)`
+    runs the compile) and yield the dumps it wrote; they are deleted when the `with` block ends."""
+    with dump_passes(compile_with) as directory:
+        yield PassDumps(directory, module_name)
 
 
 def capture_lowered(lowered: Lowered) -> AbstractContextManager[PassDumps]:
     """`capture` for an `irscope.frontends.jax_lower.Lowered`, with its own compiler options kept."""
-
-    def compile_with(options: dict[str, Any]) -> object:
-        return lowered.jax_lowered.compile(compiler_options={**lowered.compiler_options, **options})
-
-    return capture(compile_with, lowered.name)
+    return capture(lowered_compiler(lowered), lowered.name)
 
 
 def read_dumps(directory: str | Path, module_name: str | None = None) -> PassDumps:

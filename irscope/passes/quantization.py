@@ -35,7 +35,9 @@ transcendentals, not FLOPs), counting integer operations the same way:
 - Reductions: one FLOP per input element; pools: one per output element per window position;
   SOFTMAX: 4 FLOPs and one transcendental per element (max, subtract, exp, sum, divide).
 - Data movement (RESHAPE, CONCATENATION, PAD, GATHER, ...): 0 FLOPs, bytes only.
-- Bytes: every input and output tensor at its real dtype (`Subgraph.op_bytes`).
+- Bytes: every input and output tensor at its real dtype (int4 packed two per byte; a sparse
+  constant's kept values and indices), plus the scale and zero-point tensors of blockwise-quantized
+  weights (`Subgraph.op_bytes`).
 
 Not handled yet: costs of control flow (WHILE/IF bodies are separate subgraphs, counted once and
 not multiplied by a trip count), LSTM/RNN/SVDF costs, custom ops (0 FLOPs), and what a delegate
@@ -55,6 +57,7 @@ from typing import Any
 import networkx as nx
 
 from irscope.ir.tflite import XLA_DTYPE, Operator, Subgraph, Tensor, TFLiteModel, build_kernel_graph
+from irscope.util.display import show
 
 FLOAT_DTYPES = frozenset({"float32", "float16", "bfloat16", "float64"})
 """Dtypes an operator computes in as floating point."""
@@ -122,7 +125,11 @@ class OpInfo:
     weights_dequantized: bool = False
     """Its weights reach it through a DEQUANTIZE of a constant (fp16 and some dynamic-range models)."""
     weights_per_channel: bool = False
-    """Its weights carry one scale per output channel."""
+    """Its weights carry more than one scale (per channel, per block or along several axes)."""
+    weights_quantization: str | None = None
+    """How its weights are quantized: `per_tensor`, `per_channel`, `blockwise`, ... (None if float)."""
+    weights_block_size: int | None = None
+    """Elements per scale block of blockwise-quantized weights."""
     boundary: str | None = None
     """`quantize`, `requantize`, `dequantize` or `dequantize-weights` for QUANTIZE/DEQUANTIZE."""
     fallback: bool = False
@@ -148,7 +155,8 @@ class OpInfo:
     def to_json(self) -> dict[str, Any]:
         return {
             "precision": self.precision, "weights": self.weights, "weights_dequantized": self.weights_dequantized,
-            "weights_per_channel": self.weights_per_channel, "boundary": self.boundary, "fallback": self.fallback,
+            "weights_per_channel": self.weights_per_channel, "weights_quantization": self.weights_quantization,
+            "weights_block_size": self.weights_block_size, "boundary": self.boundary, "fallback": self.fallback,
             "macs": self.macs, "flops": self.flops, "transcendentals": self.transcendentals,
             "bytes_read": self.bytes_read, "bytes_written": self.bytes_written,
         }
@@ -271,6 +279,16 @@ class TFLiteAnalysis:
         })
         return out
 
+    # Display: written by irscope.render, reached through the one hook irscope.util.display.
+    def to_text(self, **kwargs: Any) -> str:
+        return show(self, "text", **kwargs)
+
+    def svg(self, **kwargs: Any) -> str:
+        return show(self, "svg", **kwargs)
+
+    def _repr_html_(self) -> str:
+        return show(self, "html")
+
 
 # ---------------------------------------------------------------------------------------------
 # The pass
@@ -322,6 +340,8 @@ def _op_info(sg: Subgraph, op: Operator) -> OpInfo:
     boundary: str | None = None
     weights: str | None = None
     dequantized = per_channel = False
+    weight_quant: str | None = None
+    block_size: int | None = None
 
     slot = WEIGHT_OPERAND.get(op.opcode)
     if slot is not None and slot < len(op.inputs) and op.inputs[slot] >= 0:
@@ -329,7 +349,9 @@ def _op_info(sg: Subgraph, op: Operator) -> OpInfo:
         if found is not None:
             tensor, dequantized = found
             weights = tensor.dtype
-            per_channel = tensor.quantization is not None and tensor.quantization.per_channel
+            if tensor.quantization is not None:
+                per_channel = tensor.quantization.per_channel
+                weight_quant, block_size = tensor.quantization.kind, tensor.quantization.block_size
 
     if op.opcode == "QUANTIZE":
         precision = out_dtypes[0] if out_dtypes else "unknown"
@@ -356,6 +378,7 @@ def _op_info(sg: Subgraph, op: Operator) -> OpInfo:
     return OpInfo(
         subgraph=sg.index, index=op.index, opcode=op.opcode, precision=precision, inputs=in_dtypes,
         outputs=out_dtypes, weights=weights, weights_dequantized=dequantized, weights_per_channel=per_channel,
+        weights_quantization=weight_quant, weights_block_size=block_size,
         boundary=boundary, macs=macs, flops=flops, transcendentals=transcendentals, bytes_read=read,
         bytes_written=written, activation=op.fused_activation,
     )

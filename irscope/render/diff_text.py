@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from irscope.render.table import human_bytes, human_count, human_time
+from irscope.util.text import align_row, column_widths
 
 if TYPE_CHECKING:
     from irscope.passes.diff import ChangeGroup, Delta, DiffResult, KernelChange
@@ -113,16 +114,12 @@ def _table(entries: list[tuple[KernelChange, ChangeGroup | None]], measured: boo
             more = group.count - 1 - len(others)
             extra.append("     also " + ", ".join(others) + (f" and {more:,} more" if more else ""))
         rows.append((cells, extra))
-    widths = [max(len(h), *(len(r[0][k]) for r in rows)) for k, h in enumerate(header)]
+    widths = column_widths([header, *(cells for cells, _ in rows)])
     numeric = set(range(4, len(header)))
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if k in numeric else c.ljust(w)
-                         for k, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    out = [line(header), line([" " if k == 0 else "-" * w for k, w in enumerate(widths)])]
+    out = [align_row(header, widths, numeric),
+           align_row([" " if k == 0 else "-" * w for k, w in enumerate(widths)], widths, numeric)]
     for cells, extra in rows:
-        out.append(line(cells))
+        out.append(align_row(cells, widths, numeric))
         out += extra
     if len(shown) < len(entries):
         out.append(f"... {len(entries) - len(shown):,} more entries (--json for all)")
@@ -151,13 +148,9 @@ def _totals(result: DiffResult) -> list[str]:
          signed(b.instructions - a.instructions, lambda x: f"{x:,.0f}"), _percent(a.instructions, b.instructions)),
     ]
     header = ("total", "before", "after", "delta", "")
-    widths = [max(len(header[k]), *(len(r[k]) for r in rows)) for k in range(5)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths, strict=True))
-                         ).rstrip()
-
-    return [line(header)] + [line(r) for r in rows] + [
+    widths = column_widths([header, *rows])
+    right = {1, 2, 3, 4}
+    return [align_row(header, widths, right)] + [align_row(r, widths, right) for r in rows] + [
         "(bytes and FLOPs as XLA's cost analysis counts them; t@peak sums kernels × known loop trip counts)"]
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from irscope.render.diff_text import signed
 from irscope.render.table import human_bytes, human_count, human_time
+from irscope.util.text import text_table
 
 if TYPE_CHECKING:
     from irscope.passes.pipeline import PassTimeline
@@ -36,19 +37,11 @@ def pass_timeline_text(timeline: PassTimeline, *, show_all: bool = False) -> str
                      f"{s.fusions:,}", f"{s.kernels:,}", human_bytes(s.bytes_accessed), human_count(s.flops),
                      human_time(s.time_at_peak_s)])
         previous = s
-    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(COLUMNS)]
-
-    def line(cells: list[str] | tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) if k == 1 else c.rjust(w)
-                         for k, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
     lines = [
         f"XLA pass timeline of {timeline.module}: {len(timeline.steps):,} dumps, {changed:,} passes changed the "
         f"module (t@peak on {timeline.chip})",
         "",
-        line(COLUMNS),
-        line(["-" * w for w in widths]),
-        *(line(r) for r in rows),
+        *text_table(COLUMNS, rows, right=set(range(len(COLUMNS))) - {1}),
     ]
     hidden = len(timeline.steps) - len(shown)
     lines += ["", "# is XLA's dump number: `--pass N` (or `--pass NAME`) diffs the module before and after that pass"]

@@ -16,6 +16,8 @@ import math
 import os
 from typing import TYPE_CHECKING
 
+from irscope.hw import peak_dtype_for, peak_flops_for
+
 if TYPE_CHECKING:
     from irscope.passes.report import HloReport, KernelRow
 
@@ -227,7 +229,8 @@ def report_table(report: HloReport, *, max_rows: int | None = None, sort: str | 
     lines = [
         f"module {report.module.name} ({report.stage}, {report.module.instruction_count:,} instructions, "
         f"{plural(len(report.rows), 'kernel')}) on {chip.name}: "
-        f"{_spaced(human_count(chip.peak_flops.get('f32', 0.0)))}FLOP/s f32, {chip.mem_bandwidth / 1e9:,.0f} GB/s",
+        f"{_spaced(human_count(peak_flops_for(chip, 'f32')))}FLOP/s {peak_dtype_for(chip, 'f32')}, "
+        f"{chip.mem_bandwidth / 1e9:,.0f} GB/s",
         "",
         line(list(columns)),
         line(["-" * w for w in widths]),
@@ -239,6 +242,10 @@ def report_table(report: HloReport, *, max_rows: int | None = None, sort: str | 
         "",
         f"total    {human_bytes(t.totals.bytes_accessed)} accessed, {human_count(t.totals.flops)} FLOPs, "
         f"{human_count(t.totals.transcendentals)} transcendentals (XLA's cost-analysis conventions)",
+        *([f"estimate {human_bytes(report.estimated_totals.bytes_accessed)} accessed, "
+           f"{human_count(report.estimated_totals.flops)} FLOPs: XLA counts {report.unknown_custom_calls} "
+           "custom call(s) as -1, irscope costs them from their shapes (irscope's estimate)"]
+          if report.unknown_custom_calls else []),
         f"unfused  {human_bytes(t.unfused_bytes_accessed)} if every fused op ran as its own kernel: "
         f"fusion saved {100 * t.fusion_saved_fraction:.1f}% of memory traffic",
         f"t@peak   {human_time(report.time_at_peak_s)} (sum over kernels, loops × known trip counts)",

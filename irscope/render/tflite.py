@@ -23,6 +23,7 @@ import networkx as nx
 from irscope.ir.tflite import quantization_summary
 from irscope.passes.quantization import OpInfo, TFLiteAnalysis
 from irscope.render.table import human_bytes, human_count, human_time
+from irscope.util.text import text_table as _grid
 
 PRECISION_COLORS: Mapping[str, str] = {
     "float32": "#fb8072",
@@ -41,28 +42,21 @@ PRECISION_COLORS: Mapping[str, str] = {
 # The table
 
 
-def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> list[str]:
-    """Columns padded to their widest cell; columns in `right` right-aligned."""
-    widths = [max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(header)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if k in right else c.ljust(w)
-                         for k, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-
-
 def op_label(info: OpInfo) -> str:
     """`CONV_2D+RELU6`."""
     return info.opcode + (f"+{info.activation}" if info.activation else "")
 
 
 def weights_label(info: OpInfo) -> str:
-    """`int8 per-ch`, `float16 deq`, or `-`."""
+    """`int8 per-ch`, `int4 block32`, `float16 deq`, or `-`."""
     if info.weights is None:
         return "-"
     parts = [info.weights]
-    if info.weights_per_channel:
+    if info.weights_quantization == "blockwise":
+        parts.append(f"block{info.weights_block_size}")
+    elif info.weights_quantization in ("multi_axis", "custom"):
+        parts.append(info.weights_quantization.replace("_", "-"))
+    elif info.weights_per_channel:
         parts.append("per-ch")
     if info.weights_dequantized and info.boundary is None:
         parts.append("deq")

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from irscope.cli.common import write_atomic
+from irscope.util.files import write_atomic
 
 
 def png_bytes(fig: Any, dpi: int = 110) -> bytes:

@@ -283,8 +283,8 @@ def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None,
         exponents: the sizes (powers of two) instead of the default sweep.
         workloads: the workloads (default all four).
     """
-    from irscope.cli.common import Progress as Bar
     from irscope.hw import get_chip
+    from irscope.util.progress import Progress as Bar
 
     chip = get_chip("cpu", progress=progress)
     sizes = tuple(exponents) if exponents is not None else (QUICK_EXPONENTS if quick else FULL_EXPONENTS)

@@ -141,7 +141,7 @@ def measure(fmt: str, depth: int, config: dict[str, Any], *, quick: bool) -> dic
 
 def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Compile, analyse, measure and plot; returns `table`, `rows`, `notes` and `figures`."""
-    from irscope.cli.common import Progress as Bar
+    from irscope.util.progress import Progress as Bar
 
     config = QUICK if quick else FULL
     configs = [(fmt, depth) for depth in config["depths"] for fmt in FORMATS]

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from irscope.util.text import text_table
+
 FORMATS = ("channels_last", "channels_first")
 IMAGE = 32
 CLASSES = 10
@@ -158,9 +160,4 @@ def notes(result: dict[str, Any]) -> list[str]:
 
 def _text_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     columns = list(rows[0])
-    cells = [[str(r[c]) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return lines
+    return text_table(columns, [[str(r[c]) for c in columns] for r in rows])

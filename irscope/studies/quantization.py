@@ -133,7 +133,7 @@ def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None,
         progress: one-line messages; the bar goes to stderr.
         models: `keras.applications` names instead of `MODELS`.
     """
-    from irscope.cli.common import Progress as Bar
+    from irscope.util.progress import Progress as Bar
 
     names = tuple(models) if models is not None else (("TinyCNN",) if quick else MODELS)
     modes = QUICK_MODES if quick else MODES

@@ -167,7 +167,7 @@ def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None)
         quick: a tiny model at two batch sizes.
         progress: one-line messages; the bar goes to stderr.
     """
-    from irscope.cli.common import Progress as Bar
+    from irscope.util.progress import Progress as Bar
 
     config = QUICK if quick else FULL
     d_model, sweep = int(config["d_model"]), tuple(config["tokens"])  # type: ignore[arg-type]

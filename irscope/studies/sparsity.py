@@ -199,7 +199,7 @@ def break_even(m: int, k: int, n: int) -> float | None:
 
 def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Measure, analyse and plot; returns `table`, `rows`, `h100`, `notes` and `figures`."""
-    from irscope.cli.common import Progress as Bar
+    from irscope.util.progress import Progress as Bar
 
     config = QUICK if quick else FULL
     levels = tuple(config["levels"])
