@@ -101,16 +101,16 @@ def test_size_limit_and_how_to_raise_it(gelu, capsys, monkeypatch):
 def test_binary_input_is_not_text(tmp_path, capsys):
     path = tmp_path / "x.hlo"
     path.write_bytes(b"HloModule m\n\xff\xfe\x00")
-    assert "not a text file (byte 12 is not UTF-8" in _one_line_error(capsys, "hlo", str(path))
+    assert "not a text file" in _one_line_error(capsys, "hlo", str(path))
 
 
 def test_ill_formed_hlo_is_one_line_with_its_place(tmp_path, capsys):
     path = tmp_path / "bad.hlo"
     path.write_text("ENTRY e {\n  p = f32[4] parameter(0)\n  ROOT a = f32[4] add(p, a)\n}\n")
     line = _one_line_error(capsys, "hlo", str(path))
-    assert f"{path}:3:8:" in line and "uses itself" in line
+    assert f"{path}:3:8:" in line and "is its own operand" in line
     line = _one_line_error(capsys, "diff", str(path), str(GELU))
-    assert "uses itself" in line
+    assert "is its own operand" in line
 
 
 def test_outputs_never_overwrite_an_input(gelu, tmp_path, capsys):
@@ -193,7 +193,7 @@ def test_api_reads_through_the_same_checks(tmp_path):
         irscope.inspect_hlo(fifo)
     with pytest.raises(FileNotFoundError, match="no such file"):
         irscope.inspect_hlo(tmp_path / "none.hlo")
-    with pytest.raises(ValueError, match="uses itself"):
+    with pytest.raises(ValueError, match="is its own operand"):
         irscope.inspect_hlo("ENTRY e {\n  p = f32[4] parameter(0)\n  ROOT a = f32[4] add(a, p)\n}\n")
     with pytest.raises(InputFileError, match="character device"):
         check_input("/dev/zero")

@@ -278,8 +278,8 @@ def _check_acyclic(comp: Computation) -> None:
     by_name = comp.by_name
     _, cycle = post_order((i.name for i in comp.instructions), lambda name: by_name[name].operands)
     if cycle is not None:
-        what = ("uses itself as an operand" if len(cycle) == 2
-                else "is part of an operand cycle: " + _chain(cycle))
+        what = ("is its own operand" if len(cycle) == 2
+                else "is its own operand, through the operand cycle " + _chain(cycle))
         raise _Problem(what, comp.name, cycle[0])
 
 
