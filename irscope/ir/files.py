@@ -22,7 +22,10 @@ import os
 import re
 import stat
 
-from irscope.errors import IrscopeError
+from irscope.errors import InputFileError as InputFileError
+from irscope.errors import InputIsADirectoryError as _Directory
+from irscope.errors import InputNotFoundError as _Missing
+from irscope.errors import InputPermissionError as _Denied
 
 DEFAULT_MAX_INPUT_BYTES = 4 << 30
 """Largest input read by default (4 GiB); `IRSCOPE_MAX_INPUT_BYTES` overrides it."""
@@ -31,27 +34,6 @@ LIMIT_VARIABLE = "IRSCOPE_MAX_INPUT_BYTES"
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
-class InputFileError(IrscopeError, OSError):
-    """An input path that cannot be read as a file: `path: what is wrong` (one line)."""
-
-    def __init__(self, path: str, reason: str, code: int = errno.EINVAL):
-        super().__init__(code, reason, path)
-        self.path, self.reason = path, reason
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
-
-
-class _Missing(InputFileError, FileNotFoundError):
-    pass
-
-
-class _Directory(InputFileError, IsADirectoryError):
-    pass
-
-
-class _Denied(InputFileError, PermissionError):
-    pass
 
 
 def max_input_bytes() -> int:

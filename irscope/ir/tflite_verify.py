@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from irscope.errors import IrscopeError
+from irscope.errors import TFLiteVerifyError as TFLiteVerifyError
 from irscope.ir.tflite import TENSOR_TYPES, Operator, Subgraph, TFLiteModel
 from irscope.ir.verify import post_order
 
@@ -38,10 +38,6 @@ SUBGRAPH_OPTIONS = (
     "init_subgraph_index", "subgraph", "decomposition_subgraph_index", "branch_subgraph_indices",
 )
 _KNOWN_DTYPES = frozenset(name for name, _ in TENSOR_TYPES.values())
-
-
-class TFLiteVerifyError(IrscopeError, ValueError):
-    """A TFLite model that reads but is not well formed: `file: subgraph N, operator M (OP): what`."""
 
 
 def verify_tflite(model: TFLiteModel) -> TFLiteModel:

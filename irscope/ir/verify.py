@@ -40,7 +40,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import TypeVar
 
-from irscope.errors import IrscopeError
+from irscope.errors import HloVerifyError as HloVerifyError
 from irscope.ir.attrs import conv_dim_labels, int_list, window
 from irscope.ir.hlo import DTYPE_BYTES, Computation, Instruction, Module, Shape
 
@@ -110,12 +110,6 @@ CALLED_COUNTS: dict[str, tuple[int, int | None]] = {
 }
 
 
-class HloVerifyError(IrscopeError, ValueError):
-    """A module that parses but is not well formed: one line, `file:line:col: what is wrong`."""
-
-    def __init__(self, message: str, where: str = ""):
-        self.message, self.where = message, where
-        super().__init__(f"{where}: {message}" if where else message)
 
 
 class _Problem(Exception):
