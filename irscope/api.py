@@ -12,15 +12,16 @@ string or a path) written anywhere, by any XLA.
 
 from __future__ import annotations
 
-import errno
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from irscope.hw import get_chip
+from irscope.ir.files import check_input, read_text
 from irscope.ir.hlo import Module
 from irscope.ir.hlo_parser import parse_module
+from irscope.ir.verify import verify
 from irscope.passes.report import HloReport, analyze
 
 
@@ -40,7 +41,7 @@ def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str | 
     from irscope.frontends.jax_lower import lower
 
     lowered = lower(fn, args, backend=backend)
-    module = parse_module(lowered.optimized, f"<{lowered.name} optimized>")
+    module = verify(parse_module(lowered.optimized, f"<{lowered.name} optimized>"), lowered.optimized)
     return _with_memory(analyze(module, get_chip(hw), xla_cost=dict(lowered.cost),
                                 extra={"backend": lowered.backend, "compile_s": round(lowered.compiled.seconds, 3)}),
                         memory)
@@ -60,25 +61,30 @@ def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu
     """Report on HLO text: a string holding a module, a path to a dump, or an already parsed Module.
 
     A string is HLO text when it looks like it (several lines, or it starts with `HloModule`, or it
-    holds a `{`); otherwise it is a path, and a missing one raises `FileNotFoundError` ("no such file").
+    holds a `{`); otherwise it is a path. A path that is not a readable regular file raises
+    `irscope.ir.files.InputFileError` (an `OSError`; `FileNotFoundError` for a missing one, "no such
+    file"). Malformed text raises `HloParseError`, a module that is not well formed `HloVerifyError`
+    (both `ValueError`s, one line naming the place).
     `memory=True` adds `report.memory` (`irscope.passes.memory`).
     """
     if isinstance(text_or_path, Module):
-        module = text_or_path
+        module = verify(text_or_path)
     elif isinstance(text_or_path, os.PathLike) or not _looks_like_hlo_text(text_or_path):
         path = Path(text_or_path)
+        check_input(path, what=" (give HLO text or the path of a dump)")  # a FIFO, a device: one line, no hang
         from irscope.frontends.formats import sniff
 
-        if path.is_file() and sniff(path) in ("mlir", "mlir-bytecode"):  # by its first bytes: StableHLO/MHLO
+        if sniff(path) in ("mlir", "mlir-bytecode"):  # by its first bytes: StableHLO/MHLO
             from irscope.frontends import stablehlo
 
             compiled = stablehlo.compile_mlir(stablehlo.read_mlir(path))
-            module = parse_module(compiled.optimized, str(path))
+            module = verify(parse_module(compiled.optimized, str(path)), compiled.optimized)
             return _with_memory(analyze(module, get_chip(hw), stage=compiled.stage,
                                         xla_cost=dict(compiled.cost) or None), memory)
-        module = parse_module(_read_dump(path), str(path))
+        text = read_text(path, what=" (give HLO text or the path of a dump)", expected="HLO text")
+        module = verify(parse_module(text, str(path)), text)
     else:
-        module = parse_module(text_or_path)
+        module = verify(parse_module(text_or_path), text_or_path)
     optimized = module.attrs.get("is_scheduled") == "true" or any(
         i.opcode == "fusion" for i in module.entry.instructions)
     return _with_memory(analyze(module, get_chip(hw), stage="optimized" if optimized else "hlo"), memory)
@@ -107,12 +113,3 @@ def _looks_like_hlo_text(text: str) -> bool:
     """HLO text (even one line of it) rather than a file name: a file name has no newline or brace."""
     stripped = text.lstrip()
     return "\n" in stripped or stripped.startswith("HloModule") or "{" in stripped
-
-
-def _read_dump(path: Path) -> str:
-    """The text of an HLO dump; `FileNotFoundError`/`IsADirectoryError` name the path plainly."""
-    if not path.exists():
-        raise FileNotFoundError(errno.ENOENT, "no such file (give HLO text or the path of a dump)", str(path))
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a directory (give HLO text or the path of a dump)", str(path))
-    return path.read_text(encoding="utf-8")

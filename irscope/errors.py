@@ -64,8 +64,44 @@ class HloParseError(IrscopeError, ValueError):
         return f"{where}: {self.message}"
 
 
+class HloVerifyError(IrscopeError, ValueError):
+    """A module that parses but is not well formed (`irscope.ir.verify`): `file:line:col: what is wrong`."""
+
+    def __init__(self, message: str, where: str = ""):
+        self.message, self.where = message, where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class InputFileError(IrscopeError, OSError):
+    """An input path that cannot be read as a file (`irscope.ir.files`): `path: what is wrong`, one line.
+    The missing, folder and permission cases are also the built-in `OSError` subclasses."""
+
+    def __init__(self, path: str, reason: str, code: int = 22):  # EINVAL
+        super().__init__(code, reason, path)
+        self.path, self.reason = path, reason
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+class InputNotFoundError(InputFileError, FileNotFoundError):
+    """An input path that does not exist."""
+
+
+class InputIsADirectoryError(InputFileError, IsADirectoryError):
+    """An input path that is a folder where a file was wanted."""
+
+
+class InputPermissionError(InputFileError, PermissionError):
+    """An input file irscope may not read."""
+
+
 class TFLiteParseError(IrscopeError, ValueError):
     """A file that is not a readable TFLite flatbuffer; the message is one line naming the file."""
+
+
+class TFLiteVerifyError(IrscopeError, ValueError):
+    """A TFLite model that reads but is not well formed (`irscope.ir.tflite_verify`); one line."""
 
 
 class TFLiteUnavailable(IrscopeError, ImportError):

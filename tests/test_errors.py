@@ -14,7 +14,7 @@ from irscope.cli.main import main
 
 PACKAGE = pathlib.Path(errors.__file__).parent
 # Private exceptions that steer control flow inside one module and never reach a user.
-INTERNAL = {"_Fail", "_Timeout"}
+INTERNAL = {"_Fail", "_Timeout", "_Problem"}
 
 
 def exception_classes() -> list[tuple[str, str]]:

@@ -250,9 +250,10 @@ def _from_hlo_text(args: argparse.Namespace, path: str, flags: dict[str, Any]) -
     from irscope.frontends import stablehlo
     from irscope.frontends.target_file import load_target
     from irscope.ir.hlo_parser import parse_modules
+    from irscope.ir.verify import verify_all
 
     text = load_target(path).read_text()
-    modules = parse_modules(text, path)
+    modules = verify_all(parse_modules(text, path), text)  # well formed before any pass
     if not 0 <= args.module < len(modules):
         raise UserError(f"{path} holds {plural(len(modules), 'module')}; --module {args.module} is out of range "
                         f"(0 to {len(modules) - 1})")
@@ -279,10 +280,11 @@ def _module_text(text: str, index: int) -> str:
 
 def _side(label: str, text: str) -> _Side:
     from irscope.ir.hlo_parser import HloParseError, parse_module
+    from irscope.ir.verify import HloVerifyError, verify
 
     try:
-        module = parse_module(text, label)
-    except HloParseError as e:  # XLA wrote something irscope cannot read: that is irscope's bug
+        module = verify(parse_module(text, label), text)
+    except (HloParseError, HloVerifyError) as e:  # XLA wrote something irscope cannot read: irscope's bug
         raise RuntimeError(f"irscope could not parse XLA's output: {e}") from e
     return _Side(label, text, module)
 

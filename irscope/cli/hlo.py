@@ -261,9 +261,10 @@ def _from_mlir(args: argparse.Namespace) -> list[_Program] | None:
 def _from_hlo_text(args: argparse.Namespace) -> list[_Program] | None:
     from irscope.frontends.target_file import load_target
     from irscope.ir.hlo_parser import parse_modules
+    from irscope.ir.verify import verify_all
 
     text = load_target(args.target).read_text()
-    modules = parse_modules(text, args.target)
+    modules = verify_all(parse_modules(text, args.target), text)  # well formed before any pass
     if args.module is not None:
         if not 0 <= args.module < len(modules):
             raise UserError(f"{args.target} holds {plural(len(modules), 'module')}; --module {args.module} "
@@ -294,14 +295,15 @@ def _print_hlo_stage(args: argparse.Namespace, text: str, modules: list) -> None
 
 def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -> None:
     from irscope.ir.hlo_parser import HloParseError, parse_module
+    from irscope.ir.verify import HloVerifyError, verify
     from irscope.passes.fusion import CyclicModuleError
     from irscope.passes.report import analyze
 
     module = program.extra.pop("module_object", None)
     if module is None:
         try:
-            module = parse_module(program.text, program.source)
-        except HloParseError as e:  # XLA wrote something irscope cannot read: that is irscope's bug
+            module = verify(parse_module(program.text, program.source), program.text)
+        except (HloParseError, HloVerifyError) as e:  # XLA wrote something irscope cannot read: irscope's bug
             raise RuntimeError(f"irscope could not parse XLA's output: {e}") from e
     if args.svg and args.computation and args.computation not in module.computations:
         names = ", ".join(list(module.computations)[:8])

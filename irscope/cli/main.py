@@ -11,12 +11,19 @@ parser and sets `func` (called with the parsed arguments, returning the exit sta
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from collections.abc import Sequence
 
 from irscope._version import __version__
-from irscope.cli.common import OneLineParser, check_output_paths
+from irscope.cli.common import (
+    OneLineParser,
+    check_backend,
+    check_input_paths,
+    check_output_paths,
+    stdout_is_open,
+)
 from irscope.errors import IrscopeError
 
 SUBCOMMANDS = ("hlo", "tflite", "kernels", "diff", "figures", "hw")
@@ -66,7 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if not stdout_is_open():  # `irscope hlo x.hlo >&-`: the report would vanish without a word
+        print(f"irscope {args.command}: error: stdout is closed, and irscope prints its report there "
+              "(redirect it instead, e.g. > /dev/null)", file=sys.stderr)
+        return 2
     try:
+        check_input_paths(args)  # a FIFO or a device never reaches an open() that would block
+        check_backend(args)
         check_output_paths(args)  # a typo in an output folder fails before any work, not after it
         return int(args.func(args) or 0)
     except IrscopeError as e:  # every mistake a user can cause (irscope.errors), caught here once
@@ -77,6 +90,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `irscope hlo x.py | head`
         return 0
+    except OSError as e:
+        if e.errno == errno.EBADF and not stdout_is_open():  # `irscope hlo x.hlo >&-`
+            print(f"irscope {args.command}: error: cannot print the result: stdout is closed", file=sys.stderr)
+            return 2
+        raise
+    except (SystemExit, GeneratorExit) as e:
+        # Argument parsing is over, so this came from the user's code (a model.py that calls sys.exit
+        # while it loads or while its function runs): one line naming it, not a silent exit status.
+        print(f"irscope {args.command}: error: {stopped_by_user_code(e)}", file=sys.stderr)
+        return 2
+    except BaseException as e:
+        if isinstance(e, Exception):
+            raise  # a bug in irscope: keep the traceback
+        print(f"irscope {args.command}: error: {stopped_by_user_code(e)}", file=sys.stderr)
+        return 2
+
+
+def stopped_by_user_code(e: BaseException) -> str:
+    """One line for a `SystemExit` or other `BaseException` raised by the user's code: where and what."""
+    from irscope.frontends.model_file import stopped_line
+
+    return stopped_line(e)
 
 
 if __name__ == "__main__":

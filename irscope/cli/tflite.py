@@ -195,11 +195,12 @@ def _chip(name: str) -> Any:
 
 def _analyze(path: str, chip: Any) -> Any:
     from irscope.ir.tflite import read_tflite
+    from irscope.ir.tflite_verify import verify_tflite
     from irscope.passes.quantization import analyze_tflite
 
     if Path(path).suffix in (".py", ".keras", ".h5") or (Path(path).is_dir() and (Path(path) / "saved_model.pb").exists()):
         raise UserError(f"{path}: not a .tflite file; add --convert --mode MODE -o OUT.tflite to convert it first")
-    model = read_tflite(path)
+    model = verify_tflite(read_tflite(path))  # indices, writers, cycles, buffers: one line before any analysis
     return analyze_tflite(model, chip)
 
 

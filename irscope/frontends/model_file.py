@@ -92,7 +92,8 @@ class Entry:
         """`irscope.frontends.jax_lower.lower(self.fn, self.args, **kwargs)`, for the local backend.
 
         Raises `ModelFileError` when the arguments are sharded: the local backend has no mesh to lay them
-        over (compile for a multi-chip target instead, `irscope.frontends.targets`)."""
+        over (compile for a multi-chip target instead, `irscope.frontends.targets`), and when the function
+        stops with a `SystemExit` or another `BaseException` that is not an error (one line naming it)."""
         axes = self.mesh_axes
         if axes:
             raise ModelFileError(
@@ -100,7 +101,13 @@ class Entry:
                 f"{', '.join(map(repr, axes))}, which need a multi-chip target and a mesh, e.g. "
                 f"--target tpu-v5e:2x2 --mesh {','.join(f'{a}=2' for a in axes)}"
             )
-        return lower(self.fn, self.args, **kwargs)
+        try:
+            return lower(self.fn, self.args, **kwargs)
+        except (Exception, KeyboardInterrupt):
+            raise
+        except BaseException as e:
+            raise ModelFileError(stopped_line(e, files=[str(Path(self.path).resolve().parent)],
+                                              when=f"while {self.name} was traced")) from e
 
 
 def spec_axes(args: Any) -> list[str]:
@@ -257,10 +264,14 @@ class ModelFile:
 
 def load(path: str | Path) -> ModelFile:
     """Execute the Python file at `path` as a fresh module; `ModelFileError` for anything it raises."""
+    from irscope.ir.files import InputFileError, check_input
+
     shown = str(path)
     file = Path(path)
-    if not file.is_file():
-        raise ModelFileError(f"{shown}: no such file" if not file.exists() else f"{shown}: not a file")
+    try:
+        check_input(shown)  # a FIFO, a device, a folder, an unreadable or huge file: one line, no hang
+    except InputFileError as e:
+        raise ModelFileError(str(e)) from None
     stem = re.sub(r"\W", "_", file.stem)
     name = f"irscope_model_{next(_counter)}_{stem}"
     spec = importlib.util.spec_from_file_location(name, file)
@@ -272,12 +283,31 @@ def load(path: str | Path) -> ModelFile:
     sys.modules[name] = module  # dataclasses and pickling look the module up by name while it runs
     try:
         spec.loader.exec_module(module)
-    except (Exception, SystemExit) as e:
+    except KeyboardInterrupt:  # a real Ctrl-C: the CLI exits 130
         del sys.modules[name]
-        raise ModelFileError(user_error_line(e, files=[directory])) from e
+        raise
+    except BaseException as e:  # anything else the file raises (sys.exit too) is the user's to fix
+        del sys.modules[name]
+        raise ModelFileError(stopped_line(e, files=[directory], when="while loading")) from e
     finally:
         sys.path.remove(directory)
     return ModelFile(shown, module)
+
+
+def stopped_line(e: BaseException, *, files: Sequence[str] | None = None, when: str = "") -> str:
+    """One line for what the user's code raised: `model.py:3: SystemExit: sys.exit(4) while loading`.
+
+    `sys.exit(n)` and other `BaseException`s that are not errors are named as what they are, since
+    their own message (`4`) says little.
+    """
+    line = user_error_line(e, files=files)
+    if isinstance(e, SystemExit):
+        detail = f"sys.exit({e.code!r})" if e.code is not None else "sys.exit()"
+        return f"{line} (the code called {detail}{' ' + when if when else ''})"
+    if not isinstance(e, Exception):
+        kind = type(e).__name__
+        return f"{line} (a BaseException, {kind}, raised by the code{' ' + when if when else ''})"
+    return line
 
 
 def list_functions(path: str | Path) -> list[FunctionInfo]:

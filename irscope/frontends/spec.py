@@ -22,6 +22,7 @@ Not handled yet: dynamic dimensions (`f32[<=8]`, `f32[?]`), tuples, shardings, w
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -48,6 +49,8 @@ NUMPY_TO_HLO: Mapping[str, str] = {v: k for k, v in HLO_TO_NUMPY.items()}
 _TOKEN = re.compile(r"(?P<dtype>[A-Za-z_][A-Za-z0-9_]*(?:<[A-Za-z0-9_]*>)?)(?:\[(?P<dims>[^][]*)\])?"
                     r"(?:\{(?P<layout>[^}]*)\})?")
 _DIM = re.compile(r"\d+")
+MAX_ARRAY_BYTES = 2**63 - 1
+"""XLA's limit for one array: its byte size must fit an int64 (ShapeUtil::ValidateShape)."""
 
 
 # JAX's key implementations, by the name `jax.random.key(0, impl=NAME)` takes.
@@ -130,6 +133,9 @@ def parse_arg(token: str, *, column: int = 1) -> jax.ShapeDtypeStruct:
                 token=token, column=column,
             )
         dims.append(int(piece))
+    if math.prod(dims) * max(int(getattr(dtype, "itemsize", 1) or 1), 1) > MAX_ARRAY_BYTES:
+        raise SpecError(f"bad argument spec {token!r} {where}: more than 2**63 bytes (XLA's limit for one array)",
+                        token=token, column=column)
     return jax.ShapeDtypeStruct(tuple(dims), dtype)
 
 

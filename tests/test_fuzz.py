@@ -1,0 +1,131 @@
+"""Fuzzing, quick and with a fixed seed: mutated real inputs end in a user error or a report, never a crash.
+
+The mutants (`tests/mutants.py`) are structure-aware: HLO text from the corpus with wrong operands,
+opcodes, attributes, called computations, numbers and nesting; TFLite files the tests convert, with
+re-packed wrong indices, shapes, types and quantization, or cut and flipped bytes. Most of them
+parse, so they reach the verifiers and, past them, the passes. Each test runs a few hundred examples
+derandomized (the same ones every run) under a per-example time limit; `benchmarks/fuzz.py` runs the
+long campaign through the CLI in child processes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from conftest import corpus_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mutants import DrawChoices, hlo_mutant, tflite_mutant
+
+from irscope.hw import get_chip
+from irscope.ir.hlo_parser import HloParseError, parse_modules
+from irscope.ir.verify import HloVerifyError, verify
+from irscope.passes.report import analyze
+from irscope.render.table import report_table
+
+# Small corpus files keep each example fast; together they still hold every opcode family the
+# passes index into (fusions, loops, scatter, reduce, select-and-scatter, convolution, ...).
+SMALL = [p for p in corpus_files() if p.stat().st_size < 6000]
+TEXTS = [p.read_text() for p in SMALL]
+SECONDS_PER_EXAMPLE = 30  # a 20,000-instruction module takes about 8 s here; a hang never ends
+
+FUZZ = settings(max_examples=300, derandomize=True, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+class _TookTooLong(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    """A hang is a failure: SIGALRM interrupts Python code that runs longer than `seconds`."""
+    def _raise(signum, frame):
+        raise _TookTooLong(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def hlo_pipeline(text: str) -> None:
+    """What `irscope hlo dump.hlo --json` does with a text: parse, verify, analyze, render."""
+    chip = get_chip("h100")
+    for module in parse_modules(text, "mutant.hlo"):
+        verify(module, text)
+        report = analyze(module, chip)
+        json.dumps(report.to_json())
+        report_table(report)
+        report.graph()
+
+
+def test_corpus_is_there_for_the_fuzzer():
+    assert len(SMALL) >= 20
+
+
+@FUZZ
+@given(st.data())
+def test_hlo_mutants_end_in_a_user_error_or_a_report(data):
+    base = data.draw(st.sampled_from(range(len(TEXTS))), label="corpus file")
+    text = hlo_mutant(TEXTS[base], DrawChoices(data), big=False)
+    with _time_limit(SECONDS_PER_EXAMPLE):
+        try:
+            hlo_pipeline(text)
+        except (HloParseError, HloVerifyError) as e:
+            assert str(e).startswith("mutant.hlo"), str(e)
+
+
+@functools.cache
+def tflite_files() -> tuple[bytes, ...]:
+    """Real models the tests convert: an int8 CNN, a float sequence model (dynamic batch), an fp16 CNN."""
+    from tflite_models import converted
+
+    files = converted()
+    return tuple(files[name].read_bytes() for name in ("cnn.int8", "seq.fp32", "cnn.fp16"))
+
+
+def tflite_pipeline(data: bytes) -> None:
+    """What `irscope tflite model.tflite --json` does with a file: read, verify, analyze, render."""
+    from irscope.ir.tflite import build_kernel_graph, parse_tflite
+    from irscope.ir.tflite_verify import verify_tflite
+    from irscope.passes.quantization import analyze_tflite
+    from irscope.render.tflite import report_table as tflite_table
+
+    model = verify_tflite(parse_tflite(data, "mutant.tflite"))
+    analysis = analyze_tflite(model, get_chip("h100"))
+    json.dumps(analysis.to_json())
+    for k in range(len(model.subgraphs)):
+        tflite_table(analysis, subgraph=k)
+        build_kernel_graph(model, k)
+
+
+@FUZZ
+@given(data=st.data())
+def test_tflite_mutants_end_in_a_user_error_or_a_report(data):
+    from irscope.ir.tflite import TFLiteParseError
+    from irscope.ir.tflite_verify import TFLiteVerifyError
+
+    base = data.draw(st.sampled_from(range(3)), label="model")
+    mutant = tflite_mutant(tflite_files()[base], DrawChoices(data))
+    with _time_limit(SECONDS_PER_EXAMPLE):
+        try:
+            tflite_pipeline(mutant)
+        except (TFLiteParseError, TFLiteVerifyError) as e:
+            assert "\n" not in str(e)
+
+
+def test_tuple_shapes_nested_thousands_deep_are_a_user_error():
+    # The parser refuses past its own depth bound; between that and 64 levels, the verifier does.
+    for depth, error, words in ((3000, HloParseError, "nested more than"), (100, HloVerifyError, "nest more than 64")):
+        text = "ENTRY e {\n  ROOT p = " + "(" * depth + "f32[2]" + ")" * depth + " parameter(0)\n}\n"
+        with pytest.raises(error, match=words):
+            hlo_pipeline(text)
