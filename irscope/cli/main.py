@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_output_paths(args)  # a typo in an output folder fails before any work, not after it
         return int(args.func(args) or 0)
     except IrscopeError as e:  # every mistake a user can cause (irscope.errors), caught here once
-        print(f"irscope {args.command}: error: {e}", file=sys.stderr)
+        print(f"irscope {args.command}: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("irscope: interrupted", file=sys.stderr)
@@ -105,6 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise  # a bug in irscope: keep the traceback
         print(f"irscope {args.command}: error: {stopped_by_user_code(e)}", file=sys.stderr)
         return 2
+
+
+def one_line(e: BaseException) -> str:
+    """The error's first line: it names the place (`file:line:col`) and the reason. The rest of a longer
+    message (the source line with a caret under the column, MLIR's notes) stays on the exception for a
+    library caller; on the terminal a mistake is one line, so scripts and CI logs can grep it."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def stopped_by_user_code(e: BaseException) -> str:
