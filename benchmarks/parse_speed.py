@@ -8,7 +8,7 @@ compile it), then, in one process and on the same text:
 
   - XLA's parser: jaxlib's `hlo_module_from_text` (the baseline);
   - irscope's parser: `irscope.ir.hlo_parser.parse_module`;
-  - irscope's full report: parse + fusion groups + cost + roofline + JSON.
+  - irscope's full report: parse + verify + fusion groups + cost + roofline + JSON (what `hlo FILE --json` runs).
 
 The two parsers run alternately, so that both see the same load on a shared machine. It prints
 medians over --repeats runs of wall-clock and CPU time, throughput, memory per instruction (the
@@ -76,6 +76,7 @@ def main() -> None:
 
     from irscope.hw import get_chip
     from irscope.ir.hlo_parser import parse_module
+    from irscope.ir.verify import verify
     from irscope.passes.report import analyze
 
     text = module_text(args.layers)
@@ -87,7 +88,8 @@ def main() -> None:
 
     parse = timings({"xla": lambda: xc.hlo.hlo_module_from_text(text), "irscope": lambda: parse_module(text)},
                     args.repeats)
-    report = timings({"report": lambda: json.dumps(analyze(parse_module(text), chip).to_json())},
+    # What `irscope hlo FILE --json` does once the file is read: parse, verify, the passes and the JSON.
+    report = timings({"report": lambda: json.dumps(analyze(verify(parse_module(text), text), chip).to_json())},
                      max(1, args.repeats // 2))["report"]
 
     gc.collect()
@@ -105,7 +107,7 @@ def main() -> None:
     print(f"medians of {args.repeats} runs (the report: {max(1, args.repeats // 2)})")
     print(f"{'':<28}{'wall s':>10}{'cpu s':>10}{'instr/s':>14}")
     rows = [("xla (hlo_module_from_text)", parse["xla"]), ("irscope parse_module", parse["irscope"]),
-            ("irscope full report + JSON", report)]
+            ("irscope report (verify, JSON)", report)]
     for label, (wall, cpu) in rows:
         print(f"{label:<28}{wall:>10.3f}{cpu:>10.3f}{n / wall:>14,.0f}")
     per_instruction = retained / n
@@ -117,7 +119,7 @@ def main() -> None:
     for label, value, target, ok in [
         ("parse time ratio irscope/xla", f"{ratio:.2f} (cpu {cpu_ratio:.2f})", f"<= {TARGET_RATIO}",
          ratio <= TARGET_RATIO),
-        ("full report + JSON", f"{report[0]:.2f} s", f"<= {TARGET_REPORT_S} s", report[0] <= TARGET_REPORT_S),
+        ("full report (parse+verify+JSON)", f"{report[0]:.2f} s (cpu {report[1]:.2f})", f"<= {TARGET_REPORT_S} s", report[0] <= TARGET_REPORT_S),
         ("retained memory", f"{per_instruction:,.0f} B/instruction", f"< {TARGET_BYTES:,}",
          per_instruction < TARGET_BYTES),
     ]:

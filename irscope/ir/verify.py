@@ -151,8 +151,9 @@ def _check_module(module: Module) -> None:
         raise _Problem(f"the entry computation '{module.entry_name}' is not defined")
     # First what every later check may look at in any computation: indices, roots, parameters and
     # shapes (a message prints shapes, so none may be nested past the bound when it does).
+    checked_shapes: set[int] = set()
     for comp in module.computations.values():
-        _check_structure(comp)
+        _check_structure(comp, checked_shapes)
     for comp in module.computations.values():
         _check_computation(module, comp)
     _check_call_graph(module)
@@ -223,15 +224,22 @@ def post_order(nodes: Iterable[N], successors: Callable[[N], Iterable[N]]) -> tu
 # -- one computation -------------------------------------------------------------------------------
 
 
-def _check_structure(comp: Computation) -> None:
+def _check_structure(comp: Computation, checked_shapes: set[int] | None = None) -> None:
+    """Names, shapes, the root and parameter numbers. `checked_shapes` holds the ids of shapes already
+    checked in this module: the parser interns shapes, so a 300,000-instruction module has a few
+    thousand distinct ones, and each is checked once (the module keeps them alive, so ids stay unique)."""
     by_name = comp.by_name
+    seen = checked_shapes if checked_shapes is not None else set()
     for inst in comp.instructions:
         if by_name.get(inst.name) is not inst:
             raise _Problem("is defined twice, or missing from its computation's index", comp.name, inst.name)
+        if id(inst.shape) in seen:
+            continue
         try:
             _check_shape(inst.shape)
         except _Problem as problem:
             raise _Problem(problem.message, comp.name, inst.name) from None
+        seen.add(id(inst.shape))
     if comp.root_name not in by_name:
         raise _Problem(f"the root '{comp.root_name}' is not defined", comp.name)
     _check_parameters(comp)
@@ -270,6 +278,13 @@ def _check_parameters(comp: Computation) -> None:
 def _check_acyclic(comp: Computation) -> None:
     """No instruction is its own operand, directly or through others."""
     by_name = comp.by_name
+    defined: set[str] = set()  # the common case, every operand defined above its user, cannot cycle
+    for inst in comp.instructions:
+        if not defined.issuperset(inst.operands):
+            break
+        defined.add(inst.name)
+    else:
+        return
     _, cycle = post_order((i.name for i in comp.instructions), lambda name: by_name[name].operands)
     if cycle is not None:
         what = ("is its own operand" if len(cycle) == 2
