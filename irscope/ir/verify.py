@@ -246,7 +246,12 @@ def _check_structure(comp: Computation, checked_shapes: set[int] | None = None) 
 
 
 def _check_computation(module: Module, comp: Computation) -> None:
+    defined: set[str] = set()
+    forward = False  # an operand defined below its user: only then can the operands form a cycle
     for inst in comp.instructions:
+        if not forward:
+            forward = not defined.issuperset(inst.operands)
+            defined.add(inst.name)
         try:
             _check_instruction(module, comp, inst)
         except _Problem as problem:
@@ -255,7 +260,8 @@ def _check_computation(module: Module, comp: Computation) -> None:
             raise _Problem(problem.message, comp.name, inst.name) from None
         except ValueError as e:  # an attribute decoder refused the text
             raise _Problem(str(e), comp.name, inst.name) from None
-    _check_acyclic(comp)
+    if forward:
+        _check_acyclic(comp)
 
 
 def _check_parameters(comp: Computation) -> None:
@@ -278,13 +284,6 @@ def _check_parameters(comp: Computation) -> None:
 def _check_acyclic(comp: Computation) -> None:
     """No instruction is its own operand, directly or through others."""
     by_name = comp.by_name
-    defined: set[str] = set()  # the common case, every operand defined above its user, cannot cycle
-    for inst in comp.instructions:
-        if not defined.issuperset(inst.operands):
-            break
-        defined.add(inst.name)
-    else:
-        return
     _, cycle = post_order((i.name for i in comp.instructions), lambda name: by_name[name].operands)
     if cycle is not None:
         what = ("is its own operand" if len(cycle) == 2
