@@ -106,7 +106,8 @@ def target_extra(compiled: Any) -> dict[str, Any]:
     """What a report keeps (its `extra`) about a `CompiledForTarget`: target, devices, autotuning, time."""
     return {"target": compiled.target.name, "device_kind": compiled.device_kind,
             "num_devices": compiled.num_devices, "autotuned": compiled.autotuned,
-            "autotune_note": compiled.autotune_note, "compile_s": round(compiled.seconds, 3)}
+            "autotune_note": compiled.autotune_note, "compile_s": round(compiled.seconds, 3),
+            **({"device_coords": [list(c) for c in compiled.device_coords]} if compiled.device_coords else {})}
 
 
 def _looks_like_hlo_text(text: str) -> bool:

@@ -6,6 +6,7 @@ pytest process keeps its own device count.
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -13,9 +14,19 @@ import textwrap
 
 import pytest
 
+from irscope.frontends import targets as T
+from irscope.hw import get_chip
 from irscope.interconnect import LINKS, get_link
 from irscope.ir.hlo_parser import parse_module
-from irscope.passes.collectives import collectives, decode_replica_groups, traffic
+from irscope.passes.collectives import (
+    chip_coords,
+    collectives,
+    decode_replica_groups,
+    num_devices,
+    torus_axes,
+    traffic,
+)
+from irscope.passes.report import analyze
 
 
 def test_explicit_and_empty_groups():
@@ -173,3 +184,140 @@ def test_real_eight_device_module(eight_device_module: str):
     assert sorted(cp.pairs) == sorted([(0, 4), (4, 0), (1, 5), (5, 1), (2, 6), (6, 2), (3, 7), (7, 3)])
     assert all(c.time_s > 0 for c in report.collectives)
     assert report.compute_time_s > 0
+
+
+# --- The main report's comm_bytes / comm_time_s -----------------------------------------------------
+
+_TARGETS = os.path.join(os.path.dirname(__file__), "data", "targets")
+_FORMULA = {"all-reduce": lambda n, s: 2 * (n - 1) / n * s, "all-gather": lambda n, s: (n - 1) / n * s * n,
+            "reduce-scatter": lambda n, s: (n - 1) / n * s, "all-to-all": lambda n, s: (n - 1) / n * s}
+
+
+def _check_comm_keys(module, doc: dict, *, timed: bool) -> int:
+    """Every collective kernel of `doc` carries comm_bytes equal to the formula on its decoded groups
+    (and a positive comm_time_s when `timed`); no other kernel has either key. Returns the count."""
+    instructions = {i.name: i for c in module.computations.values() for i in c.instructions}
+    found = 0
+    for kernel in doc["kernels"]:
+        if kernel["kind"] != "collective":
+            assert "comm_bytes" not in kernel and "comm_time_s" not in kernel, kernel["name"]
+            continue
+        found += 1
+        inst = instructions[kernel["name"].rsplit("/", 1)[-1]]
+        groups = decode_replica_groups(inst.attrs.get("replica_groups"), num_devices(module))
+        base = kernel["opcode"].removesuffix("-start")
+        payload = sum(t["bytes"] for t in kernel["inputs"])
+        assert kernel["comm_bytes"] == pytest.approx(_FORMULA[base](groups.group_size, payload))
+        assert kernel["comm_provenance"] == "estimated"
+        if timed:
+            assert kernel["comm_time_s"] > 0
+        else:
+            assert kernel["comm_time_s"] is None
+    return found
+
+
+@pytest.mark.parametrize(("name", "target"), [("sharded_matmul.tpu-v5e_2x2.hlo", "tpu-v5e:2x2"),
+                                              ("sharded_matmul.h100_8.hlo", "h100:8")])
+def test_report_collectives_carry_comm_on_the_corpus(name: str, target: str):
+    module = parse_module(open(os.path.join(_TARGETS, name)).read())
+    report = analyze(module, get_chip(target.split(":")[0]), extra={"target": target})
+    assert _check_comm_keys(module, report.to_json(), timed=True) == 1
+    text = report.to_text()
+    assert " comm " in text.splitlines()[2] + " " and "comm     1 collective" in text
+    # Without a target or a chip with an interconnect (the CPU), the bytes stay and the time is unknown.
+    cpu = analyze(module, get_chip("cpu"))
+    assert _check_comm_keys(module, cpu.to_json(), timed=False) == 1
+    assert "no interconnect known" in cpu.to_text()
+
+
+def test_report_without_collectives_has_no_comm_column():
+    module = parse_module(open(os.path.join(_TARGETS, "gelu.tpu-v5e.hlo")).read())
+    report = analyze(module, get_chip("tpu-v5e"), extra={"target": "tpu-v5e"})
+    assert "comm" not in report.to_text().splitlines()[2]
+    assert not any(k for k in report.to_json()["kernels"] if "comm_bytes" in k)
+
+
+TORUS = """HloModule torus, num_partitions=4
+
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT s = f32[] add(a, b)
+}
+
+ENTRY e {
+  x = f32[256,256] parameter(0)
+  along_x = f32[256,256] all-reduce(x), channel_id=1, replica_groups={{0,1},{2,3}}, to_apply=add
+  along_y = f32[256,256] all-reduce(along_x), channel_id=2, replica_groups={{0,2},{1,3}}, to_apply=add
+  ROOT both = f32[256,256] all-reduce(along_y), channel_id=3, replica_groups={{0,1,2,3}}, to_apply=add
+}
+"""
+
+
+def test_torus_placement_decides_the_rate():
+    """On a v5e 2x2 (ids x fastest), a group along x or y is one ring over one axis (2 of 4 ports, half
+    the chip's ICI); the group of all four spans both axes (all ports)."""
+    link = get_link("tpu-v5e")
+    placed = {c.name: c for c in collectives(parse_module(TORUS), link, topology=(2, 2)).collectives}
+    s = 256 * 256 * 4
+    one_axis = link.bandwidth_bidirectional / 4  # two ports of 1/4 each, per direction
+    assert placed["along_x"].time_s == pytest.approx(s / one_axis)  # 2(n-1)/n * S = S for n=2
+    assert placed["along_y"].time_s == pytest.approx(s / one_axis)
+    assert placed["both"].time_s == pytest.approx(1.5 * s / link.bandwidth_per_direction)
+    assert "over 2 of 2 torus axes" in placed["both"].algorithm
+    # Unknown topology: every group at the chip's full rate (the old single-ring assumption).
+    flat = {c.name: c for c in collectives(parse_module(TORUS), link).collectives}
+    assert flat["along_x"].time_s == pytest.approx(s / link.bandwidth_per_direction)
+    # A 3D torus: one axis of three is a third of the chip's ICI.
+    v5p = get_link("tpu-v5p")
+    assert v5p.axis_bandwidth(1) == pytest.approx(v5p.bandwidth_per_direction / 3)
+    assert v5p.axis_bandwidth(3) == pytest.approx(v5p.bandwidth_per_direction)
+
+
+def test_two_devices_of_one_chip_need_no_ici():
+    # A v4-like slice: 8 devices on 4 chips, two cores each; ids 0 and 1 share chip (0, 0).
+    assert chip_coords(1, 8, (2, 2)) == chip_coords(0, 8, (2, 2)) == (0, 0)
+    assert torus_axes([(0, 1), (2, 3)], 8, (2, 2)) == 0
+    assert torus_axes([(0, 2)], 8, (2, 2)) == 1
+    # The compiler's device assignment overrides the id order: here ids 0 and 1 share a chip.
+    assert torus_axes([(0, 1)], 4, (2, 2)) == 1
+    assert torus_axes([(0, 1)], 4, (2, 2), coords=[(0, 0, 0), (0, 0, 0), (1, 0, 0), (1, 0, 0)]) == 0
+
+
+needs_tpu = pytest.mark.skipif(not T.extra_installed(T.CHIPS["tpu-v5e"]),
+                               reason="XLA:TPU is not installed: pip install 'irscope[tpu]'")
+needs_gpu = pytest.mark.skipif(not T.extra_installed(T.CHIPS["h100"]),
+                               reason="XLA:GPU is not installed: pip install 'irscope[gpu]'")
+
+
+@needs_tpu
+def test_chip_coords_match_the_tpu_topology():
+    """Device id -> chip coordinates as libtpu lays out its slices (a v4 chip holds two devices)."""
+    for name in ("tpu-v5e:4x4", "tpu-v5p:2x2x2", "tpu-v4:2x2x2"):
+        shape = T.parse_target(name).shape
+        devices = T.devices_for(name)
+        for d in devices:
+            assert chip_coords(d.id, len(devices), shape) == tuple(d.coords[:len(shape)]), (name, d.id)
+
+
+@pytest.mark.parametrize(("target", "mesh"), [
+    pytest.param("tpu-v5e:2x2", {"data": 2, "model": 2}, marks=needs_tpu),
+    pytest.param("tpu-v5e:4x4", {"data": 2, "model": 8}, marks=needs_tpu),
+    pytest.param("h100:8", {"data": 2, "model": 4}, marks=needs_gpu),
+])
+def test_live_sharded_compile_prices_its_collectives(target: str, mesh: dict[str, int]):
+    import jax
+    import jax.numpy as jnp
+    from jax.sharding import PartitionSpec as P
+
+    from irscope.api import inspect_jax
+
+    args = [jax.ShapeDtypeStruct((256, 512), jnp.bfloat16, sharding=P("data", None)),
+            jax.ShapeDtypeStruct((512, 2048), jnp.bfloat16, sharding=P(None, "model")),
+            jax.ShapeDtypeStruct((2048, 512), jnp.bfloat16, sharding=P("model", None))]
+    report = inspect_jax(lambda x, w1, w2: x + jax.nn.gelu(x @ w1) @ w2, args, target=target, mesh=mesh)
+    assert _check_comm_keys(report.module, report.to_json(), timed=True) >= 1
+    if target.startswith("tpu"):  # the device assignment's chip coordinates, one per device
+        assert len(report.extra["device_coords"]) == math.prod(mesh.values())
+        assert len({tuple(c) for c in report.extra["device_coords"]}) == math.prod(mesh.values())
+    assert "comm     " in report.to_text()

@@ -548,6 +548,9 @@ class CompiledForTarget:
     """The compiler's name for the device (`NVIDIA H100 80GB HBM3`, `TPU v5 lite`)."""
     seconds: float
     """Wall time of lowering and compiling, in seconds."""
+    device_coords: tuple[tuple[int, ...], ...] = ()
+    """TPU: each device's chip coordinates on the torus, in the order the module's replica groups number
+    the devices (the device assignment); empty elsewhere. Prices collectives by placement."""
 
     def to_json(self) -> dict[str, Any]:
         """The figures the corpus JSON keeps (no module text)."""
@@ -633,6 +636,7 @@ def compile_for_target(
         num_devices=len(devices) if the_mesh is not None else 1,
         device_kind=str(devices[0].device_kind),
         seconds=seconds,
+        device_coords=_coords(target, list(the_mesh.devices.flat) if the_mesh is not None else devices[:1]),
     )
 
 
@@ -704,7 +708,15 @@ def compile_mlir_for_target(
         num_devices=wanted,
         device_kind=str(devices[0].device_kind),
         seconds=time.perf_counter() - start,
+        device_coords=_coords(target, devices),
     )
+
+
+def _coords(target: Target, devices: Sequence[Any]) -> tuple[tuple[int, ...], ...]:
+    """The TPU chip coordinates of `devices`, in order (empty for other platforms)."""
+    if target.platform != "tpu":
+        return ()
+    return tuple(tuple(int(c) for c in getattr(d, "coords", ())) for d in devices)
 
 
 def _cost_or_none(executable: Any) -> Any:

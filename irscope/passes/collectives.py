@@ -13,9 +13,28 @@ and a payload of S bytes per device (the operand; for an all-gather, the gathere
     collective-broadcast  ring (pipelined broadcast)               S
 
 These are the NCCL "bus bandwidth" factors (NCCL's PERFORMANCE.md): the bytes each device puts on
-its links, which no algorithm can beat by more than the (n-1)/n term. The time of one collective is
-`max(sent, received) / link.bandwidth_per_direction` (`irscope.interconnect`): a device sends and
-receives at once. The async forms (`all-reduce-start`/`-done`, `all-gather-start`,
+its links, which no algorithm can beat by more than the (n-1)/n term. `comm_bytes` is that figure,
+per device. The time of one collective is `comm_bytes / rate` (a device sends and receives at once),
+with the rate from `irscope.interconnect`:
+
+- a switched fabric (NVLink through NVSwitch): every group runs at the device's full per-direction
+  rate, whoever is in it;
+- a TPU torus (ICI), when the topology is known (`tpu-v5e:2x2`, `tpu-v5p:2x2x2`): each device of a
+  replica group sits on a chip of the slice. When irscope compiled the program, the coordinates come
+  from the compiler's device assignment (`CompiledForTarget.device_coords`: the mesh reorders devices
+  to lay its axes along the torus); for a module read from a file, device id d is taken to sit on chip
+  d // (devices per chip), chip c at (c mod X, c div X mod Y, ...), x fastest (libtpu's numbering;
+  a test checks it). A group whose members
+  differ along k torus axes runs as a ring over those axes (the 2D/3D torus algorithm: one ring per
+  axis, all at once), at k times one axis's rate, `Link.axis_bandwidth(k)`: two ports per axis, each
+  1/(2D) of the chip's bidirectional figure on a D-dimensional torus. So a group along one axis of a
+  v5e gets half the chip's ICI, a group spanning both axes all of it. A permute is priced on one axis.
+  A group within one chip (two cores of a TPU v4) needs no ICI: time 0.
+  Without a topology, a torus is priced at its full per-chip rate (all axes).
+
+These are estimates (provenance `estimated`): bandwidth only, no latency, every axis treated as a
+closed ring (a slice without wrap-around links is up to 2x slower on that axis), no multi-hop routing
+of groups whose members are not neighbours. The async forms (`all-reduce-start`/`-done`, `all-gather-start`,
 `collective-permute-start`, and `async-start` wrappers of reduce-scatter or all-to-all) are the same
 collectives; `is_async` marks them, since XLA may overlap them with compute.
 
@@ -242,8 +261,9 @@ class Collective:
     """Bytes one device receives under `algorithm`."""
     algorithm: str
     """The algorithm the bytes assume."""
-    time_s: float
-    """max(sent, received) / the link's per-direction bandwidth."""
+    time_s: float | None
+    """max(sent, received) over the rate of the group's placement (module docstring); None when no
+    interconnect is known (`kernel_comms` for a chip without a link)."""
     shape: str
     """Operand shapes, without layouts."""
     channel_id: int | None
@@ -294,7 +314,7 @@ class CollectivesReport:
     @property
     def communication_time_s(self) -> float:
         """Sum of the collectives' times (no overlap assumed)."""
-        return sum(c.time_s for c in self.collectives)
+        return sum(c.time_s or 0.0 for c in self.collectives)
 
     @property
     def step_time_s(self) -> float:
@@ -306,7 +326,7 @@ class CollectivesReport:
         out: dict[str, tuple[int, float, float]] = {}
         for c in self.collectives:
             n, sent, t = out.get(c.collective, (0, 0.0, 0.0))
-            out[c.collective] = (n + 1, sent + c.sent_bytes, t + c.time_s)
+            out[c.collective] = (n + 1, sent + c.sent_bytes, t + (c.time_s or 0.0))
         return out
 
     def to_json(self) -> dict[str, object]:
@@ -339,7 +359,8 @@ def traffic(collective: str, n: int, payload: float) -> tuple[float, float]:
     return each, each
 
 
-def _price(kernel: Kernel, devices: int, link: Link, async_bodies: frozenset[str]) -> Collective:
+def _price(kernel: Kernel, devices: int, link: Link | None, async_bodies: frozenset[str],
+           topology: tuple[int, ...] = (), coords: Sequence[Sequence[int]] = ()) -> Collective:
     inst = kernel.instruction
     base = base_collective(inst.opcode)
     if base is None:
@@ -358,14 +379,60 @@ def _price(kernel: Kernel, devices: int, link: Link, async_bodies: frozenset[str
         sent, received = traffic(base, n, payload)
     channel = inst.attrs.get("channel_id")
     is_async = inst.opcode.endswith("-start") or kernel.computation in async_bodies
+    axes = 1 if base == "collective-permute" else torus_axes(groups.groups, devices, topology, coords)
+    time_s: float | None = None
+    if link is not None:
+        rate = link.axis_bandwidth(axes) if topology or not link.torus_dims else link.bandwidth_per_direction
+        time_s = 0.0 if axes == 0 else max(sent, received) / rate
     return Collective(
         name=kernel.qualified_name, opcode=inst.opcode, collective=base, is_async=is_async,
         replica_groups=groups, group_size=n, payload_bytes=payload, sent_bytes=sent,
-        received_bytes=received, algorithm=ALGORITHMS[base],
-        time_s=max(sent, received) / link.bandwidth_per_direction,
+        received_bytes=received, algorithm=_algorithm(base, link, axes, bool(topology)),
+        time_s=time_s,
         shape=", ".join(t.shape.short() for t in kernel.inputs),
         channel_id=int(channel) if channel and channel.isdigit() else None,
         op_name=kernel.op_name, pairs=pairs)
+
+
+def chip_coords(device: int, devices: int, topology: Sequence[int]) -> tuple[int, ...]:
+    """Torus coordinates of a device id on a slice of shape `topology` (x fastest; module docstring)."""
+    chips = math.prod(topology)
+    per_chip = devices // chips if devices >= chips and devices % chips == 0 else 1
+    chip = device // per_chip
+    coords = []
+    for size in topology:
+        chip, coord = divmod(chip, size)
+        coords.append(coord)
+    return tuple(coords)
+
+
+def torus_axes(groups: Sequence[Sequence[int]], devices: int, topology: Sequence[int],
+               coords: Sequence[Sequence[int]] = ()) -> int:
+    """The most torus axes any group's members differ along (1 when the topology is unknown or flat).
+    `coords`: each device's chip coordinates from the compiler's device assignment; without them,
+    `chip_coords` (device ids in the topology's order)."""
+    if not topology or len(topology) < 2 or not groups:
+        return 1
+    if coords and len(coords) != devices:
+        coords = ()
+    most = 0
+    for group in groups:
+        where = [tuple(coords[d]) if coords else chip_coords(d, devices, topology) for d in group]
+        dims = len(where[0]) if where else 0
+        most = max(most, sum(1 for axis in range(dims) if len({c[axis] for c in where}) > 1))
+    return most
+
+
+def _algorithm(base: str, link: Link | None, axes: int, placed: bool) -> str:
+    if link is None:
+        return ALGORITHMS[base]
+    if not link.torus_dims:
+        return f"{ALGORITHMS[base]} on {link.fabric}"
+    if not placed:
+        return f"{ALGORITHMS[base]}, all ICI ports (topology unknown)"
+    if axes == 0:
+        return f"{ALGORITHMS[base]} within one chip"
+    return f"{ALGORITHMS[base]} over {axes} of {link.torus_dims} torus axes"
 
 
 def base_collective(opcode: str) -> str | None:
@@ -382,9 +449,11 @@ def _compute_dtype(kernel: Kernel) -> str:
     return dtype
 
 
-def collectives(module: Module, link: str | Link = "h100") -> CollectivesReport:
-    """Every collective of `module` priced on `link` (a name from `irscope.interconnect`), and the
-    compute kernels' roofline time on the chip of the same name.
+def collectives(module: Module, link: str | Link = "h100", topology: Sequence[int] = (),
+                coords: Sequence[Sequence[int]] = ()) -> CollectivesReport:
+    """Every collective of `module` priced on `link` (a name from `irscope.interconnect`), placed on a
+    TPU slice of shape `topology` (e.g. (2, 2); empty: unknown), and the compute kernels' roofline
+    time on the chip of the same name.
 
     Example:
         >>> report = collectives(parse_module(compiled.as_text()), "h100")
@@ -393,9 +462,8 @@ def collectives(module: Module, link: str | Link = "h100") -> CollectivesReport:
     link = get_link(link) if isinstance(link, str) else link
     devices = num_devices(module)
     kernels = find_kernels(module)
-    async_bodies = frozenset(callee for comp in module.computations.values() for inst in comp.instructions
-                             if inst.opcode == "async-start" for callee in inst.called)
-    found = tuple(_price(k, devices, link, async_bodies) for k in kernels
+    async_bodies = _async_bodies(module)
+    found = tuple(_price(k, devices, link, async_bodies, tuple(topology), coords) for k in kernels
                   if k.kind == "collective" and base_collective(k.opcode) is not None)
     chip = get_chip(link.name)
     cost = module_cost(module)
@@ -409,3 +477,19 @@ def collectives(module: Module, link: str | Link = "h100") -> CollectivesReport:
                                   _compute_dtype(k)).time_at_peak_s
     return CollectivesReport(module=module.name, num_devices=devices, link=link, collectives=found,
                              compute_kernels=len(compute), compute_time_s=compute_time)
+
+
+def _async_bodies(module: Module) -> frozenset[str]:
+    return frozenset(callee for comp in module.computations.values() for inst in comp.instructions
+                     if inst.opcode == "async-start" for callee in inst.called)
+
+
+def kernel_comms(module: Module, kernels: Sequence[Kernel], link: Link | None,
+                 topology: Sequence[int] = (), coords: Sequence[Sequence[int]] = ()) -> dict[int, Collective]:
+    """The collective kernels among `kernels` (by `id(kernel)`), each priced like `collectives` does:
+    the main report's `comm_bytes` (`sent_bytes`) and `comm_time_s` (`time_s`, None without a link).
+    `coords`: the chip coordinates of each device of the assignment (`CompiledForTarget.device_coords`)."""
+    devices = num_devices(module)
+    bodies = _async_bodies(module)
+    return {id(k): _price(k, devices, link, bodies, tuple(topology), coords) for k in kernels
+            if k.kind == "collective" and base_collective(k.opcode) is not None}

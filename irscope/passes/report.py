@@ -10,6 +10,8 @@ updates, done: `Kernel.cost_parts`), so the rows add up to `totals`. The one exc
 call, which XLA counts as -1 FLOPs and -1 bytes: its row carries irscope's estimate from its shapes
 (provenance `estimated`). `totals` keeps XLA's figure for parity; the JSON says how many unknowns it
 holds (`totals.unknown_custom_calls`) and gives the rows' sum as `estimated_totals`.
+A collective's row also carries its communication (`KernelRow.comm`, JSON `comm_bytes` per device and
+`comm_time_s` on the target's interconnect, estimated by `irscope.passes.collectives`).
 
 `with_measurement(report, measurement, kernel_times)` returns the same report with runtime beside the
 static numbers (`irscope.measure.timing` for the whole program JIT-compiled and eager,
@@ -29,8 +31,10 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from irscope.hw import Chip, peak_dtype_for
+from irscope.interconnect import LINKS
 from irscope.ir.hlo import Module, Shape
 from irscope.ir.opcodes import MATMUL as _MATMUL
+from irscope.passes.collectives import Collective, kernel_comms
 from irscope.passes.cost import ZERO, Cost, ModuleCost, module_cost
 from irscope.passes.fusion import Kernel, find_kernels
 from irscope.passes.kernel_graph import build_kernel_graph
@@ -67,6 +71,9 @@ class KernelRow:
     -1 FLOPs and -1 bytes, costed by irscope from its shapes and backend_config)."""
     xla_cost: Cost | None = None
     """XLA's own figure when `cost` is irscope's estimate (its -1s, for parity); else None."""
+    comm: Collective | None = None
+    """A collective's communication (`irscope.passes.collectives`): bytes per device and time on the
+    target's interconnect (estimated); None for every other kernel."""
 
     @property
     def name(self) -> str:
@@ -133,7 +140,14 @@ class KernelRow:
             "provenance": self.provenance,
             **({"xla": {"flops": self.xla_cost.flops, "bytes_accessed": self.xla_cost.bytes_accessed}}
                if self.xla_cost is not None else {}),
+            **(_comm_json(self.comm) if self.comm is not None else {}),
         }
+
+
+def _comm_json(comm: Collective) -> dict[str, Any]:
+    """A collective row's `comm_*` keys: per-device bytes, time on the interconnect, how it was priced."""
+    return {"comm_bytes": comm.sent_bytes, "comm_time_s": comm.time_s, "comm_group_size": comm.group_size,
+            "comm_algorithm": comm.algorithm, "comm_provenance": "estimated"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -348,6 +362,7 @@ def _analyze(module: Module, chip: Chip, stage: str, xla_cost: Mapping[str, floa
     kernels = find_kernels(module)
     cost = module_cost(module)
     per_instruction, custom_calls = cost.per_instruction, cost.custom_calls
+    comms = _comms(module, kernels, chip, extra or {})
     rows = []
     for kernel in kernels:
         provenance = "xla"
@@ -364,8 +379,30 @@ def _analyze(module: Module, chip: Chip, stage: str, xla_cost: Mapping[str, floa
         point = place(max(c.flops, 0.0), max(c.bytes_accessed, 0.0), chip, peak)
         trips = _trip_count(module, kernel, cost.trip_counts)
         rows.append(KernelRow(kernel, c, point, dtype, trips, provenance=provenance,
-                              xla_cost=xla if provenance == "estimated" else None))
+                              xla_cost=xla if provenance == "estimated" else None, comm=comms.get(id(kernel))))
     return HloReport(module, chip, tuple(rows), cost, stage, xla_cost, dict(extra or {}))
+
+
+def _comms(module: Module, kernels: list[Kernel], chip: Chip, extra: Mapping[str, Any]) -> dict[int, Collective]:
+    """The collectives among `kernels`, priced on the interconnect of the target (else of the roofline
+    chip; none for the CPU) and, for a TPU target, placed on its slice's torus (by the compiler's device
+    assignment, `extra["device_coords"]`, when irscope compiled it)."""
+    if not any(k.kind == "collective" for k in kernels):
+        return {}
+    target = extra.get("target")
+    name, topology = chip.name, ()
+    if target:
+        from irscope.errors import IrscopeError
+        from irscope.frontends.targets import parse_target
+
+        try:
+            parsed = parse_target(target)
+        except IrscopeError:
+            parsed = None
+        if parsed is not None:
+            name = parsed.chip.name
+            topology = parsed.shape if parsed.platform == "tpu" else ()
+    return kernel_comms(module, kernels, LINKS.get(name), topology, extra.get("device_coords") or ())
 
 
 def with_measurement(report: HloReport, measurement: Measurement | None = None,

@@ -7,6 +7,10 @@ from the instruction metadata or the module's stack-frame tables) appears when a
 A measured report (`irscope.passes.report.with_measurement`) gains two columns, `measured` (the
 kernel's median time per run from a profiler trace) and `% of roofline` (its time at peak over the
 measured time), and footer lines with the JIT and eager medians and the trace match.
+
+A module with collectives gains a `comm` column after t@peak (each collective's time on the target's
+interconnect, or its bytes per device when no interconnect is known) and a footer line with the
+total (`irscope.passes.collectives`, estimated).
 """
 
 from __future__ import annotations
@@ -80,7 +84,9 @@ def ops_summary(ops: tuple[str, ...] | list[str], limit: int = 4) -> str:
 
 COLUMNS = ("#", "kernel", "kind", "ops", "bytes", "FLOPs", "FLOP/B", "bound", "t@peak")
 MEASURED_COLUMNS = ("measured", "% of roofline")
+COMM_COLUMN = "comm"
 SOURCE_COLUMN = "source"
+_NUMERIC = {"#", "bytes", "FLOPs", "FLOP/B", "t@peak", COMM_COLUMN, *MEASURED_COLUMNS}
 
 SORT_KEYS = ("bytes", "flops", "time", "intensity")
 """Orders of `sort_rows`: the costliest first (bytes, FLOPs, time), or the least FLOPs per byte first."""
@@ -90,9 +96,36 @@ def _is_measured(report: HloReport) -> bool:
     return report.measured is not None or any(r.measured_s is not None for r in report.rows)
 
 
+def _has_comm(report: HloReport) -> bool:
+    return any(r.comm is not None for r in report.rows)
+
+
 def _columns(report: HloReport, *, sources: bool = False) -> tuple[str, ...]:
-    columns = COLUMNS + MEASURED_COLUMNS if _is_measured(report) else COLUMNS
+    columns = COLUMNS + (COMM_COLUMN,) if _has_comm(report) else COLUMNS
+    columns = columns + MEASURED_COLUMNS if _is_measured(report) else columns
     return columns + (SOURCE_COLUMN,) if sources else columns
+
+
+def _comm_cell(row: KernelRow) -> str:
+    """A collective's time on the interconnect (its bytes per device when no link is known); '-' else."""
+    if row.comm is None:
+        return "-"
+    if row.comm.time_s is None:
+        return human_bytes(row.comm.sent_bytes)
+    return human_time(row.comm.time_s)
+
+
+def comm_line(report: HloReport) -> str | None:
+    """`comm     3 collectives, 1.0 MiB per device, 10.49 us on tpu-v5e ICI (...)`; None without any."""
+    comms = [(r.comm, _runs(r)) for r in report.rows if r.comm is not None]
+    if not comms:
+        return None
+    sent = sum(c.sent_bytes * runs for c, runs in comms)
+    times = [c.time_s * runs for c, runs in comms if c.time_s is not None]
+    where = (f"{human_time(sum(times))} on {report.extra.get('target') or report.chip.name}'s interconnect"
+             if times else f"no interconnect known for {report.chip.name}")
+    return (f"comm     {plural(len(comms), 'collective')}, {human_bytes(sent)} sent per device, {where} "
+            "(bandwidth only, no overlap; estimated)")
 
 
 def _runs(row: KernelRow) -> int:
@@ -170,12 +203,15 @@ def human_percent(fraction: float | None) -> str:
     return f"{100 * fraction:.1f}%"
 
 
-def _row_cells(index: int, row: KernelRow, *, measured: bool = False, source: str | None = None) -> list[str]:
+def _row_cells(index: int, row: KernelRow, *, measured: bool = False, source: str | None = None,
+               comm: bool = False) -> list[str]:
     r = row.roofline
     intensity = "-" if not math.isfinite(r.intensity) else f"{r.intensity:.2f}"
     name = row.name if row.trip_count in (None, 1) else f"{row.name} ×{row.trip_count}"
     cells = [str(index), name, row.kernel.kind, ops_summary(row.kernel.ops), human_bytes(row.cost.bytes_accessed),
              human_count(row.cost.flops), intensity, r.bound, human_time(r.time_at_peak_s)]
+    if comm:
+        cells.append(_comm_cell(row))
     if measured:
         cells += [human_time(row.measured_s), human_percent(row.fraction_of_roofline)]
     if source is not None:
@@ -210,12 +246,13 @@ def report_table(report: HloReport, *, max_rows: int | None = None, sort: str | 
     columns = _columns(report, sources=bool(sources))
     ordered = sort_rows(report, sort)
     kept = ordered if max_rows is None or len(ordered) <= max_rows else ordered[:max_rows]
-    shown = [_row_cells(i, row, measured=measured, source=short_source(sources[i]) if sources else None)
-             for i, row in kept]
+    comm = _has_comm(report)
+    shown = [_row_cells(i, row, measured=measured, source=short_source(sources[i]) if sources else None,
+                        comm=comm) for i, row in kept]
     widths = [len(c) for c in columns]
     for cells in shown:
         widths = [max(w, min(len(c), 48)) for w, c in zip(widths, cells, strict=True)]
-    numeric = {0, 4, 5, 6, 8, 9, 10} if not sources else {0, 4, 5, 6, 8, 9, 10} - {len(columns) - 1}
+    numeric = {k for k, column in enumerate(columns) if column in _NUMERIC}
 
     def line(cells: list[str]) -> str:
         out = []
@@ -249,6 +286,7 @@ def report_table(report: HloReport, *, max_rows: int | None = None, sort: str | 
         f"unfused  {human_bytes(t.unfused_bytes_accessed)} if every fused op ran as its own kernel: "
         f"fusion saved {100 * t.fusion_saved_fraction:.1f}% of memory traffic",
         f"t@peak   {human_time(report.time_at_peak_s)} (sum over kernels, loops × known trip counts)",
+        *([line] if (line := comm_line(report)) else []),
     ]
     if t.trip_counts:
         known = ", ".join(f"{k}×{v if v is not None else '?'}" for k, v in t.trip_counts.items())
@@ -315,8 +353,10 @@ def report_html(report: HloReport, max_rows: int = 200) -> str:
     sources = _sources(report)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in _columns(report, sources=bool(sources)))
     body = []
+    comm = _has_comm(report)
     for i, row in enumerate(report.rows[:max_rows]):
-        cells = _row_cells(i, row, measured=measured, source=short_source(sources[i]) if sources else None)
+        cells = _row_cells(i, row, measured=measured, source=short_source(sources[i]) if sources else None,
+                           comm=comm)
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     more = f"<p>… {len(report.rows) - max_rows} more kernels</p>" if len(report.rows) > max_rows else ""
     t = report.cost
