@@ -1304,12 +1304,35 @@ def _tpu_gather(inst: Instruction, ops: list[Shape]) -> Cost:
     return Cost(bytes_read=slices * per_slice + shape_bytes(indices), bytes_written=shape_bytes(inst.shape))
 
 
+def _tpu_scatter(inst: Instruction, ops: list[Shape]) -> Cost:
+    """XLA:TPU's scatter (see `_tpu_gather`): the indices and updates read in full; of each operand,
+    the whole tiles the update windows touch (one window per element of the updates' batch
+    dimensions, padded to the updates' tiles) read and written, but never more than the operand.
+
+    Evidence (TPU v5e, libtpu 0.0.42.1): 77 rows into f32[1000,96] read and write 80 x 4 KiB; 512
+    rows into f32[256,128] (an embedding's gradient) and into f32[4096,128] read and write the whole
+    padded operand, 128 KiB and 2 MiB."""
+    n = (len(ops) - 1) // 2
+    operands, indices, updates = ops[:n], ops[n], ops[n + 1:]
+    window_dims = int_list(inst.attrs.get("update_window_dims", "{}"))
+    inserted = set(int_list(inst.attrs.get("inserted_window_dims", "{}")))
+    touched = 0
+    for operand, update in zip(operands, updates, strict=True):
+        sizes = iter(update.dims[d] for d in window_dims)
+        window = tuple(1 if d in inserted else next(sizes, 1) for d in range(operand.rank))
+        padded = tiled_dims(update)
+        windows = math.prod(k for d, k in enumerate(padded) if d not in window_dims)
+        touched += min(shape_bytes(operand), windows * tiled_byte_size(operand, window))
+    read = touched + shape_bytes(indices) + sum(shape_bytes(u) for u in updates)
+    return Cost(bytes_read=read, bytes_written=touched)
+
+
 def _scatter(a: _Analysis, comp: Computation, inst: Instruction, ops: list[Shape]) -> Cost:
     n = (len(ops) - 1) // 2
     updates = ops[n + 1:]
     flops = a.reducer_flops(inst, updates[0].elements)
     if is_tiled(_first_array(inst.shape)):
-        return _default_cost(ops, inst.shape) + flops  # XLA:TPU: see tpu_shape_bytes
+        return _tpu_scatter(inst, ops) + flops
     update_bytes = sum(shape_bytes(u) for u in updates)
     # Reads the updated part of the operand and the updates, writes the updated part.
     read = 2 * update_bytes + shape_bytes(ops[n])
