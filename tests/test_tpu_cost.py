@@ -25,7 +25,7 @@ CORPUS = Path(__file__).resolve().parent / "data" / "targets"
 TPU_MODULES = sorted(p.stem for p in CORPUS.glob("*.hlo") if ".tpu-" in p.name)
 
 # Modules whose bytes still differ, with irscope / compiler as measured (tools/target_corpus.py --table).
-KNOWN_GAPS = {"transformer_step.tpu-v5e": 0.959}
+KNOWN_GAPS: dict[str, float] = {}
 
 needs_tpu = pytest.mark.skipif(not T.extra_installed(T.CHIPS["tpu-v5e"]),
                                reason="XLA:TPU is not installed: pip install 'irscope[tpu]'")
@@ -46,8 +46,8 @@ def test_tpu_corpus_bytes_equal_the_compilers(name):
         assert ours == theirs
 
 
-def test_most_of_the_corpus_is_exact():
-    assert len(TPU_MODULES) >= 11 and len(KNOWN_GAPS) <= 1
+def test_the_corpus_has_the_tpu_modules():
+    assert len(TPU_MODULES) >= 11 and "transformer_step.tpu-v5e" in TPU_MODULES
 
 
 @pytest.mark.parametrize(("text", "dims", "size"), [
@@ -93,6 +93,8 @@ LIVE = {
     "take_along_axis": (lambda x, i: jnp.take_along_axis(x, i[..., None], axis=-1),
                         [S((4, 32, 200), F32), S((4, 32), I32)]),
     "scatter_rows": (lambda x, i, u: x.at[i].add(u), [S((1000, 96), F32), S((77,), I32), S((77, 96), F32)]),
+    # More update rows than the operand has: the windows overlap, and XLA:TPU counts each one.
+    "scatter_overlapping": (lambda x, i, u: x.at[i].add(u), [S((64, 200), F32), S((300,), I32), S((300, 200), F32)]),
 }
 
 
