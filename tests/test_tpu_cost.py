@@ -86,6 +86,8 @@ LIVE = {
     "argmax": (lambda x: jnp.argmax(x, 1), [S((256, 512), F32)]),
     "fori": (lambda x: jax.lax.fori_loop(0, 7, lambda i, c: (c[0] * 1.01 + i, c[1] + 1.0), (x, x.sum())),
              [S((64, 256), F32)]),
+    # lax.scan: XLA:TPU reserves the stacked output with an AllocateBuffer custom call.
+    "scan": (lambda x: jax.lax.scan(lambda c, r: (jnp.tanh(c @ r), c.sum()), x[0], x)[1], [S((16, 32, 32), F32)]),
     "cumsum": (lambda x: jnp.cumsum(x, 0), [S((300, 70), F32)]),
     "int8": (lambda x: (x.astype(jnp.int8) * 3).astype(F32), [S((100, 300), F32)]),
     "gather_elements": (lambda x, i, j: x[i, j], [S((64, 1024), F32), S((100,), I32), S((100,), I32)]),
