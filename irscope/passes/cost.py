@@ -41,6 +41,14 @@ inside every fusion run as its own kernel (a fusion that only wraps one op count
 XLA's conventions a gather or scatter inside a multi-op fusion reads its whole operand but alone only
 the part it touches, so for such modules the unfused traffic can come out below the fused.
 
+XLA:TPU (a module whose layouts carry tiles, `{1,0:T(8,128)}`) counts differently, and its cost
+analysis is not open source. Inferred from its `cost_analysis()` (each with its evidence in the
+docstring named): arrays count whole tiles, tuple tables 512 bytes, async copies' sync flags 4 KiB
+(`tpu_shape_bytes`); a gather reads whole tiles per slice (`_tpu_gather`); a scatter reads and writes
+whole tiles per update window (`_tpu_scatter`); `AllocateBuffer` costs nothing (`tpu_allocation`).
+Every committed TPU v5e module and the programs compiled live in tests/test_tpu_cost.py agree
+exactly. Shapes without tiles (every CPU and GPU module) never reach these rules.
+
 Not handled yet: the new `scan` opcode (costed by XLA's default rule until XLA gives it one), the
 GPU cost model's extra conventions (`GpuHloCostAnalysis` refines fusion reads and collectives), XLA's
 per-operand keys ('bytes accessed0{}', 'utilization0{}'; only totals and per-instruction reads and
@@ -256,6 +264,9 @@ def tpu_shape_bytes(shape: Shape) -> int | None:
       of the array it copies, was 4,608 bytes (= 4,096 + the 512-byte table copy-done reads) above
       four times the array; seen on 1 to 3 pairs per module in softmax, layer_norm, mlp_block,
       sharded_matmul, while_loop and programs compiled live (8x128 to 512x1024 arrays).
+
+    The per-instruction rules that differ on TPU are `_tpu_gather`, `_tpu_scatter` and
+    `tpu_allocation`.
     """
     if shape.is_tuple:
         if not _tiled_tuple(shape):
