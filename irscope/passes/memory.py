@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
+from irscope.ir.layout import tiled_byte_size
 from irscope.ir.opcodes import ELEMENTWISE_FLOP, TRANSCENDENTAL
 from irscope.ir.source import instruction_location
 
@@ -673,29 +674,9 @@ def _other_space(shape: Shape) -> bool:
     return m is not None and m.group(1) != "0"
 
 
-_TILE = re.compile(r"T\(([\d,]+)\)")
-
-
 def _bytes(shape: Shape) -> int:
-    """Bytes of one buffer: an array padded to whole tiles when its layout is tiled (TPU's
-    `{1,0:T(8,128)}`: the tile's dimensions cover the most minor ones; a shorter shape counts as
-    having leading dimensions of 1), else `Shape.byte_size`."""
-    if not shape.is_array or "T(" not in shape.layout_extra or shape.layout is None:
-        return shape.byte_size
-    tile = _TILE.search(shape.layout_extra)
-    if tile is None:
-        return shape.byte_size
-    sizes = [int(x) for x in tile.group(1).split(",")]
-    major_to_minor = [shape.dims[d] for d in reversed(shape.layout)]
-    major_to_minor = [1] * max(0, len(sizes) - len(major_to_minor)) + major_to_minor
-    for k, t in enumerate(sizes):
-        i = len(major_to_minor) - len(sizes) + k
-        major_to_minor[i] = -(-major_to_minor[i] // t) * t
-    elements = 1
-    for d in major_to_minor:
-        elements *= d
-    bits = shape.element_bits
-    return (elements * bits + 7) // 8
+    """Bytes of one buffer: an array padded to whole tiles when its layout is tiled, else its size."""
+    return tiled_byte_size(shape)
 
 
 def _in_place_pairs(module: Module, inst: Instruction) -> list[tuple[int, Index]]:
