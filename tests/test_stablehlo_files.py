@@ -310,3 +310,38 @@ def test_real_tuple_mhlo_converts_and_parses_as_xla_does(name: str) -> None:
 
     xla = _jax.hlo_module_cost_analysis(jax.devices("cpu")[0].client, _hlo.hlo_module_from_text(compiled.optimized))
     assert module_cost(parsed).totals.bytes_accessed == xla["bytes accessed"] > 0
+
+
+FUZZED = sorted((ROOT / "tests" / "data" / "mlir_fuzz").glob("*.mlirbc"))
+
+
+@pytest.mark.parametrize("path", FUZZED, ids=lambda p: p.stem)
+def test_corrupted_bytecode_is_one_error_line(path: Path) -> None:
+    """Bytecode that once aborted the process (MLIR's reader) or raised RuntimeError (the bindings)."""
+    done = _cli("hlo", str(path), "--json", "-")
+    assert done.returncode == 2, done.stderr[-3000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"error: {path}: " in lines[0], done.stderr[-3000:]
+    assert done.stdout == ""
+
+
+def test_library_survives_corrupted_bytecode_and_reads_good_bytecode_alike() -> None:
+    """The library call forks for bytecode: an abort is a StableHLOError, a good module is the same module."""
+    good = next(p for p in FILES if p.name.endswith(".mlir.bc") and "jax_export" in str(p))
+    code = f"""
+from irscope.frontends import stablehlo
+for path in {[str(p) for p in FUZZED]!r}:
+    try:
+        stablehlo.read_mlir(path)
+    except stablehlo.StableHLOError as e:
+        print("caught:", str(e).splitlines()[0])
+assert stablehlo._fork_is_safe()
+data = open({str(good)!r}, "rb").read()
+print("same:", stablehlo.parse_mlir(data) == stablehlo.parse_mlir(data, isolate=False))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("caught:") == len(FUZZED) == 3
+    assert "signal 6" in done.stdout and "malformed module" in done.stdout
+    assert "same: True" in done.stdout
