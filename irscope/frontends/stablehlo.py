@@ -50,6 +50,7 @@ import math
 import os
 import pickle
 import re
+import select
 import subprocess
 import sys
 import tempfile
@@ -166,9 +167,20 @@ def parse_mlir(source: str | bytes, *, path: str = "<string>", isolate: bool | N
         raise StableHLOError(f"malformed module: {_whole(str(e))}", path=path) from None
 
 
+# How long the child may parse bytecode before it counts as looping: generous (bytecode reads at tens
+# of MB/s; a 1 kB fuzzed file looped for minutes), so that only a reader that is stuck is stopped.
+_PARSE_SECONDS = 30.0
+_PARSE_SECONDS_PER_MB = 2.0
+
+
 def _parse_forked(source: bytes, path: str) -> MlirModule:
     """`_parse_here` in a forked child; its `MlirModule` or error comes back, an abort is an error."""
-    payload, exit_code, stderr = _in_fork(_parse_outcome, source, path)
+    limit = _PARSE_SECONDS + _PARSE_SECONDS_PER_MB * len(source) / 1e6
+    try:
+        payload, exit_code, stderr = _in_fork(_parse_outcome, source, path, limit=limit)
+    except _ChildTimeout:
+        raise StableHLOError(f"MLIR's bytecode reader did not finish in {limit:.0f} s (corrupted bytecode can "
+                             "make it loop); it was stopped", path=path) from None
     if exit_code == 0 and payload:
         result = pickle.loads(payload)
         if isinstance(result, MlirModule):
@@ -458,11 +470,31 @@ def _compile_forked(module: MlirModule, backend: str | None, options: Mapping[st
     return _result(payload, exit_code, stderr, module.path)
 
 
-def _in_fork(work: Any, *args: Any) -> tuple[bytes, int, str]:
+class _ChildTimeout(Exception):
+    """The forked child ran past its time limit and was killed."""
+
+
+def _read_until(fd: int, deadline: float | None) -> bytes | None:
+    """Everything written to pipe `fd` until its end, or None when `deadline` (monotonic) passes first."""
+    chunks = []
+    with os.fdopen(fd, "rb", buffering=0) as pipe:
+        while True:
+            if deadline is not None:
+                ready, _, _ = select.select([pipe], [], [], max(0.0, deadline - time.monotonic()))
+                if not ready:
+                    return None
+            chunk = pipe.read(1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def _in_fork(work: Any, *args: Any, limit: float | None = None) -> tuple[bytes, int, str]:
     """Run `work(*args)` in a forked child: (its result pickled, its exit code, its stderr).
 
     The result comes back through a pipe, stderr through a file; the child leaves with `os._exit`,
-    running no cleanup of this process's objects. Only call it when `_fork_is_safe()`.
+    running no cleanup of this process's objects. Past `limit` seconds the child is killed and
+    `_ChildTimeout` raised. Only call it when `_fork_is_safe()`.
     """
     read_fd, write_fd = os.pipe()
     with tempfile.TemporaryFile() as err:
@@ -485,13 +517,16 @@ def _in_fork(work: Any, *args: Any) -> tuple[bytes, int, str]:
                 os._exit(status)
         os.close(write_fd)
         try:
-            with os.fdopen(read_fd, "rb") as pipe:
-                payload = pipe.read()
+            payload = _read_until(read_fd, None if limit is None else time.monotonic() + limit)
+            if payload is None:  # past its time: the child loops, and must not outlive the wait
+                os.kill(pid, 9)
             _, status = os.waitpid(pid, 0)
         except BaseException:  # interrupted (Ctrl-C, a time limit): the child must not outlive us
             os.kill(pid, 9)
             os.waitpid(pid, 0)
             raise
+        if payload is None:
+            raise _ChildTimeout()
         err.seek(0)
         stderr = err.read().decode("utf-8", errors="replace")
     return payload, os.waitstatus_to_exitcode(status), stderr
