@@ -33,6 +33,12 @@ naming XLA's failed check. Measured on a 654-byte MLP module (`benchmarks/isolat
 2 shared cores): 0.08 s in process with XLA's client up, 0.18 s in a fork, 4.2 s in a fresh
 interpreter.
 
+MLIR's bytecode reader trusts its input: corrupted bytecode can abort the process (a C++ exception
+from the bindings through code that cannot unwind, a corrupted heap) or loop. So `parse_mlir` reads
+bytecode in a forked child too (about 28 ms more on a 730-byte module), stops it after a time limit,
+and takes the parsed module back pickled; an abort or a loop there is a `StableHLOError`. Where no
+fork is safe (XLA already runs in this process) bytecode is read in process. Text is read in process.
+
 An entry with tuple-typed arguments or results (old MHLO) is not compiled (PJRT rejects tuple
 parameters, `Invalid XLA PrimitiveType: 13 (TUPLE)`); `compile_mlir` returns jaxlib's HLO conversion
 of it instead, marked `stage="hlo"`. MLIR bytecode written by `jax.export` (portable VHLO artifacts)
