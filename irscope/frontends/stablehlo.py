@@ -771,3 +771,8 @@ def _xla_message(error: Exception) -> str:
     text = re.sub(r"^[A-Z_]+: ", "", text)
     return re.sub(r"^-:\d+:\d+: error: ", "", text)
 
+
+
+if __name__ == "__main__":  # the child of `compile_mlir(..., isolate=True)` when forking is not safe
+    _bytecode, _backend, _options, _path = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(_outcome(_bytecode, _backend, _options, _path)))
