@@ -348,3 +348,21 @@ print("same:", stablehlo.parse_mlir(data) == stablehlo.parse_mlir(data, isolate=
     assert f"{LOOPS}: MLIR's bytecode reader did not finish in 3 s" in done.stdout
     assert "signal 6" in done.stdout and "malformed module" in done.stdout
     assert "same: True" in done.stdout
+
+
+def test_isolated_compile_spawns_where_no_fork_is_safe() -> None:
+    """XLA already runs in the process, so `isolate=True` starts a fresh interpreter; same costs as in process."""
+    code = """
+import jax, jax.numpy as jnp
+from irscope.frontends import stablehlo
+jax.jit(lambda x: x + 1)(jnp.ones(3))  # an XLA client now runs here: no fork is safe
+module = stablehlo.parse_mlir(jax.jit(jnp.tanh).lower(jnp.ones((4,))).as_text())
+assert not stablehlo._fork_is_safe()
+spawned = stablehlo.compile_mlir(module, isolate=True)
+here = stablehlo.compile_mlir(module, isolate=False)
+print("same cost:", spawned.cost == here.cost and spawned.cost["transcendentals"] == 4)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "same cost: True" in done.stdout
