@@ -182,11 +182,10 @@ _PARSE_SECONDS_PER_MB = 2.0
 def _parse_forked(source: bytes, path: str) -> MlirModule:
     """`_parse_here` in a forked child; its `MlirModule` or error comes back, an abort is an error."""
     limit = _PARSE_SECONDS + _PARSE_SECONDS_PER_MB * len(source) / 1e6
-    try:
-        payload, exit_code, stderr = _in_fork(_parse_outcome, source, path, limit=limit)
-    except _ChildTimeout:
+    payload, exit_code, stderr = _in_fork(_parse_outcome, source, path, limit=limit)
+    if payload is None:
         raise StableHLOError(f"MLIR's bytecode reader did not finish in {limit:.0f} s (corrupted bytecode can "
-                             "make it loop); it was stopped", path=path) from None
+                             "make it loop); it was stopped", path=path)
     if exit_code == 0 and payload:
         result = pickle.loads(payload)
         if isinstance(result, MlirModule):
@@ -473,11 +472,7 @@ def _fork_is_safe() -> bool:
 def _compile_forked(module: MlirModule, backend: str | None, options: Mapping[str, str]) -> Compiled:
     """Compile in a forked child (`_in_fork`)."""
     payload, exit_code, stderr = _in_fork(_outcome, module.bytecode, backend, options, module.path)
-    return _result(payload, exit_code, stderr, module.path)
-
-
-class _ChildTimeout(Exception):
-    """The forked child ran past its time limit and was killed."""
+    return _result(payload or b"", exit_code, stderr, module.path)
 
 
 def _read_until(fd: int, deadline: float | None) -> bytes | None:
@@ -495,12 +490,12 @@ def _read_until(fd: int, deadline: float | None) -> bytes | None:
             chunks.append(chunk)
 
 
-def _in_fork(work: Any, *args: Any, limit: float | None = None) -> tuple[bytes, int, str]:
+def _in_fork(work: Any, *args: Any, limit: float | None = None) -> tuple[bytes | None, int, str]:
     """Run `work(*args)` in a forked child: (its result pickled, its exit code, its stderr).
 
     The result comes back through a pipe, stderr through a file; the child leaves with `os._exit`,
-    running no cleanup of this process's objects. Past `limit` seconds the child is killed and
-    `_ChildTimeout` raised. Only call it when `_fork_is_safe()`.
+    running no cleanup of this process's objects. Past `limit` seconds the child is killed and its
+    result is None. Only call it when `_fork_is_safe()`.
     """
     read_fd, write_fd = os.pipe()
     with tempfile.TemporaryFile() as err:
@@ -531,8 +526,6 @@ def _in_fork(work: Any, *args: Any, limit: float | None = None) -> tuple[bytes, 
             os.kill(pid, 9)
             os.waitpid(pid, 0)
             raise
-        if payload is None:
-            raise _ChildTimeout()
         err.seek(0)
         stderr = err.read().decode("utf-8", errors="replace")
     return payload, os.waitstatus_to_exitcode(status), stderr
