@@ -335,6 +335,26 @@ def cli_cases(work: Path) -> list[Case]:
                     ["--kernel", "nope"], ["--dtype", "f64"], ["--hw", "nope"], ["--json", ""]]
     for extra in kernel_flags:
         cases.append(Case("cli", ["kernels", *extra], [], f"kernels {' '.join(extra)[:50]}"))
+    # The same flags on a StableHLO module, model files asked for outputs, a model on the diff side,
+    # an HLO file handed to tflite, and flags argparse itself must refuse in one line.
+    mlir = work / "own.mlir"
+    mlir.write_text(mlir_sources()[0][1])
+    for extra in flags:
+        cases.append(Case("cli", ["hlo", str(mlir), *extra], [str(mlir)], f"mlir {' '.join(extra)[:50]}"))
+    for name, path in model_paths.items():
+        cases.append(Case("cli", ["hlo", str(path), "--json", "-"], [str(path)], f"model {name} --json -"))
+        cases.append(Case("cli", ["hlo", str(path), "--svg", str(work / "m.svg")], [str(path)], f"model {name} --svg"))
+    for extra in diff_flags:
+        cases.append(Case("cli", ["diff", f"{model}::mlp", str(model), *extra], [str(model)],
+                          f"diff model {' '.join(extra)[:50]}"))
+    for extra in tflite_flags:
+        cases.append(Case("cli", ["tflite", str(own), *extra], [str(own), str(tfl)], f"tflite on hlo {' '.join(extra)[:50]}"))
+    for command in ("hlo", "tflite", "diff", "kernels", "hw"):
+        for extra in (["--nope"], ["--top"], ["--hw"], ["--json"], ["-x"], ["--top", "1e400"], ["--hw", "h100:0"],
+                      ["--hw", "h100:-1"]):
+            argv = [command, *([str(own)] if command in ("hlo", "tflite") else []),
+                    *([str(own), str(tanh)] if command == "diff" else []), *extra]
+            cases.append(Case("cli", argv, [str(own), str(tanh)], f"{command} {' '.join(extra)[:50]}"))
     for env_value in ("1", "lots", "0"):
         cases.append(Case("cli", ["hlo", str(own)], [str(own)], f"IRSCOPE_MAX_INPUT_BYTES={env_value}",
                           env={"IRSCOPE_MAX_INPUT_BYTES": env_value}))

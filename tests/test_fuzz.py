@@ -129,3 +129,54 @@ def test_tuple_shapes_nested_thousands_deep_are_a_user_error():
         text = "ENTRY e {\n  ROOT p = " + "(" * depth + "f32[2]" + ")" * depth + " parameter(0)\n}\n"
         with pytest.raises(error, match=words):
             hlo_pipeline(text)
+
+
+_MLIR_CHILD = """
+import random, sys
+sys.path.insert(0, "tests")
+from mutants import RandomChoices, mlir_mutant
+from irscope.errors import IrscopeError
+from irscope.frontends import stablehlo
+
+# No XLA client starts in this process, so bytecode is read in a forked child (where a fork is not
+# safe, in a process running XLA already, it is read in process and can still abort it).
+text = open(sys.argv[1]).read()
+code = stablehlo.parse_mlir(text).bytecode
+stablehlo._PARSE_SECONDS = 5.0  # a reader that loops is stopped sooner than in real use
+rng, counts = random.Random(0), {"ok": 0, "error": 0}
+for k in range(60):
+    if k % 2:  # bytecode: flipped bytes, or cut short
+        data = bytearray(code)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(4, len(data))] ^= 1 << rng.randrange(8)
+        source = bytes(data) if k % 4 == 1 else code[: rng.randrange(4, len(code))]
+    else:
+        source = mlir_mutant(text, RandomChoices(rng))
+    try:
+        stablehlo.parse_mlir(source)
+        counts["ok"] += 1
+    except IrscopeError as e:
+        assert len(str(e).splitlines()) == 1 or isinstance(e, stablehlo.StableHLOError), e
+        counts["error"] += 1
+print(counts)
+"""
+
+
+def test_mlir_mutants_never_end_the_process(tmp_path) -> None:
+    """Text and bytecode mutants in a child interpreter (an abort there would be signal 6, not a failed test)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import jax
+    import jax.numpy as jnp
+
+    source = tmp_path / "m.mlir"
+    source.write_text(jax.jit(lambda x, w: jnp.tanh(x @ w).sum(0)).lower(jnp.ones((4, 8)), jnp.ones((8, 3))).as_text())
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", _MLIR_CHILD, str(source)], capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)}, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = eval(done.stdout.strip().splitlines()[-1])  # noqa: S307 - our own child's dict
+    assert counts["ok"] + counts["error"] == 60 and counts["error"] > 0

@@ -310,3 +310,59 @@ def test_real_tuple_mhlo_converts_and_parses_as_xla_does(name: str) -> None:
 
     xla = _jax.hlo_module_cost_analysis(jax.devices("cpu")[0].client, _hlo.hlo_module_from_text(compiled.optimized))
     assert module_cost(parsed).totals.bytes_accessed == xla["bytes accessed"] > 0
+
+
+FUZZED = sorted((ROOT / "tests" / "data" / "mlir_fuzz").glob("*.mlirbc"))
+LOOPS = ROOT / "tests" / "data" / "mlir_fuzz" / "loops.mlirbc"  # the reader loops: stopped after a limit
+
+
+@pytest.mark.parametrize("path", [p for p in FUZZED if p != LOOPS], ids=lambda p: p.stem)
+def test_corrupted_bytecode_is_one_error_line(path: Path) -> None:
+    """Bytecode that once aborted the process (MLIR's reader) or raised RuntimeError (the bindings)."""
+    done = _cli("hlo", str(path), "--json", "-")
+    assert done.returncode == 2, done.stderr[-3000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"error: {path}: " in lines[0], done.stderr[-3000:]
+    assert done.stdout == ""
+
+
+def test_library_survives_corrupted_bytecode_and_reads_good_bytecode_alike() -> None:
+    """The library call forks for bytecode: an abort is a StableHLOError, a good module is the same module."""
+    good = next(p for p in FILES if p.name.endswith(".mlir.bc") and "jax_export" in str(p))
+    code = f"""
+from irscope.frontends import stablehlo
+stablehlo._PARSE_SECONDS = 3.0  # loops.mlirbc would go on for minutes; 30 s is the real limit
+for path in {[str(p) for p in FUZZED]!r}:
+    try:
+        stablehlo.read_mlir(path)
+    except stablehlo.StableHLOError as e:
+        print("caught:", str(e).splitlines()[0])
+assert stablehlo._fork_is_safe()
+data = open({str(good)!r}, "rb").read()
+print("same:", stablehlo.parse_mlir(data) == stablehlo.parse_mlir(data, isolate=False))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("caught:") == len(FUZZED) == 4
+    assert f"{LOOPS}: MLIR's bytecode reader did not finish in 3 s" in done.stdout
+    assert "signal 6" in done.stdout and "malformed module" in done.stdout
+    assert "same: True" in done.stdout
+
+
+def test_isolated_compile_spawns_where_no_fork_is_safe() -> None:
+    """XLA already runs in the process, so `isolate=True` starts a fresh interpreter; same costs as in process."""
+    code = """
+import jax, jax.numpy as jnp
+from irscope.frontends import stablehlo
+jax.jit(lambda x: x + 1)(jnp.ones(3))  # an XLA client now runs here: no fork is safe
+module = stablehlo.parse_mlir(jax.jit(jnp.tanh).lower(jnp.ones((4,))).as_text())
+assert not stablehlo._fork_is_safe()
+spawned = stablehlo.compile_mlir(module, isolate=True)
+here = stablehlo.compile_mlir(module, isolate=False)
+print("same cost:", spawned.cost == here.cost and spawned.cost["transcendentals"] == 4)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "same cost: True" in done.stdout
