@@ -10,7 +10,7 @@ costing tests read these files, so they run without the extras; `tests/test_targ
 same `PROGRAMS` live when the extras are installed.
 
 `--table` prints, per module, irscope's FLOPs and bytes accessed (`irscope.passes.cost.module_cost`, XLA:CPU's
-conventions) against the compiler's own figures: on TPU the compiler counts the padded size of tiled layouts.
+conventions, and XLA:TPU's for tiled layouts) against the compiler's own figures; on TPU they are equal.
 """
 
 from __future__ import annotations
