@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import pathlib
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -57,3 +59,22 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
         assert text == expected, f"output differs from {path}; if the change is intended, run pytest --update-goldens"
 
     return check
+
+
+class TookTooLong(Exception):
+    """Raised by `time_limit`. Not a `TimeoutError`: that is an `OSError`, which code under test may catch."""
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """A hang is a failure: SIGALRM interrupts Python code in the block that runs longer than `seconds`."""
+    def expire(signum: int, frame: object) -> None:
+        raise TookTooLong(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import functools
 import json
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from conftest import corpus_files
+from conftest import corpus_files, time_limit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mutants import DrawChoices, hlo_mutant, tflite_mutant
@@ -36,25 +33,6 @@ SECONDS_PER_EXAMPLE = 30  # a 20,000-instruction module takes about 8 s here; a 
 
 FUZZ = settings(max_examples=300, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-class _TookTooLong(Exception):
-    pass
-
-
-@contextmanager
-def _time_limit(seconds: int) -> Iterator[None]:
-    """A hang is a failure: SIGALRM interrupts Python code that runs longer than `seconds`."""
-    def _raise(signum, frame):
-        raise _TookTooLong(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def hlo_pipeline(text: str) -> None:
@@ -77,7 +55,7 @@ def test_corpus_is_there_for_the_fuzzer():
 def test_hlo_mutants_end_in_a_user_error_or_a_report(data):
     base = data.draw(st.sampled_from(range(len(TEXTS))), label="corpus file")
     text = hlo_mutant(TEXTS[base], DrawChoices(data), big=False)
-    with _time_limit(SECONDS_PER_EXAMPLE):
+    with time_limit(SECONDS_PER_EXAMPLE):
         try:
             hlo_pipeline(text)
         except (HloParseError, HloVerifyError) as e:
@@ -116,7 +94,7 @@ def test_tflite_mutants_end_in_a_user_error_or_a_report(data):
 
     base = data.draw(st.sampled_from(range(3)), label="model")
     mutant = tflite_mutant(tflite_files()[base], DrawChoices(data))
-    with _time_limit(SECONDS_PER_EXAMPLE):
+    with time_limit(SECONDS_PER_EXAMPLE):
         try:
             tflite_pipeline(mutant)
         except (TFLiteParseError, TFLiteVerifyError) as e:

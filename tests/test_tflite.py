@@ -7,15 +7,16 @@ import json
 import math
 import random
 import shutil
-import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import time_limit
 from tflite_models import MODES, converted
 
 from irscope.ir.tflite import TFLiteParseError, build_kernel_graph, parse_tflite, read_tflite
 from irscope.passes.quantization import analyze_tflite, op_cost
+from irscope.render.tflite import report_table
 
 KERNEL_NODE_ATTRS = {"kind", "opcode", "ops", "op_name", "shape", "bytes_read", "bytes_written", "flops",
                      "transcendentals", "intensity", "bound", "time_at_peak_s", "fused"}
@@ -372,19 +373,13 @@ def _mutations(data: bytes, rng: random.Random, count: int):
             yield "head", bytes(b)
 
 
-def _alarm(signum, frame):  # pragma: no cover - only on a hang
-    raise TimeoutError("the reader took more than 10 s on a mutated file")
-
-
 def test_fuzz_mutated_files_never_crash_or_hang(models: dict[str, Path]) -> None:
     rng = random.Random(20240501)
     outcomes: dict[str, int] = {"parsed": 0, "rejected": 0}
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    try:
-        for name in ("cnn.int8", "seq.int8"):
-            data = models[name].read_bytes()
-            for kind, mutated in _mutations(data, rng, 250):
-                signal.alarm(10)
+    for name in ("cnn.int8", "seq.int8"):
+        data = models[name].read_bytes()
+        for kind, mutated in _mutations(data, rng, 250):
+            with time_limit(10):
                 try:
                     model = parse_tflite(mutated, "mutated.tflite")
                 except TFLiteParseError as e:
@@ -392,22 +387,14 @@ def test_fuzz_mutated_files_never_crash_or_hang(models: dict[str, Path]) -> None
                     assert "\n" not in message and message.startswith("mutated.tflite: "), (kind, message)
                     outcomes["rejected"] += 1
                     continue
-                finally:
-                    signal.alarm(0)
-                # Whatever parses must survive the whole pipeline.
-                signal.alarm(10)
+            # Whatever parses must survive the whole pipeline.
+            with time_limit(10):
                 analysis = analyze_tflite(model)
                 for sub in range(len(model.subgraphs)):
                     analysis.graph(sub)
                 json.dumps(analysis.to_json())
-                from irscope.render.tflite import report_table
-
                 report_table(analysis)
-                signal.alarm(0)
-                outcomes["parsed"] += 1
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+            outcomes["parsed"] += 1
     print(outcomes)
     assert outcomes["rejected"] > 100 and outcomes["parsed"] > 10, outcomes
 

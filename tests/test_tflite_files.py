@@ -9,13 +9,12 @@ multi-axis details (written here with the schema's own object API into a real mo
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import time_limit
 
 from irscope.cli.main import main
 from irscope.ir.tflite import read_tflite, schema
@@ -26,20 +25,6 @@ FILES = sorted(CORPUS.rglob("*.tflite"))
 BLOCKWISE = CORPUS / "litert" / "qwen_fc_blockwise_quantized.tflite"
 BLOCKWISE_SMALL = CORPUS / "litert" / "blockwise_quantized.tflite"
 SECONDS = 60
-
-
-@contextlib.contextmanager
-def time_limit(seconds: int):
-    def expire(*_):
-        raise TimeoutError(f"no answer in {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _interpreter(path: Path):
