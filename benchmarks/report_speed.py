@@ -4,7 +4,7 @@
 
 On the cached toy-GPT module of `parse_speed.py` (the same file, built the same way), in one
 process: irscope's parse for scale, then each pass on the already parsed module -- fusion groups
-(`find_kernels`), the cost pass (`module_cost`), the whole `analyze` (both, plus roofline rows),
+(`find_kernels`), the verifier (`verify`, which `irscope hlo FILE` runs first), the cost pass (`module_cost`), the whole `analyze` (both, plus roofline rows),
 and the JSON (`to_json` + `json.dumps`), and both right after a fresh parse (as the CLI runs them) -- as
 medians over --repeats runs, and as its last line the report's time without the parse.
 """
@@ -17,17 +17,7 @@ import json
 import statistics
 import time
 
-from parse_speed import module_text
-
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from parse_speed import module_text, timings
 
 
 def main() -> None:
@@ -38,6 +28,7 @@ def main() -> None:
 
     from irscope.hw import get_chip
     from irscope.ir.hlo_parser import parse_module
+    from irscope.ir.verify import verify
     from irscope.passes.cost import module_cost
     from irscope.passes.fusion import find_kernels
     from irscope.passes.report import analyze
@@ -47,13 +38,15 @@ def main() -> None:
     chip = get_chip("h100")
     report = analyze(module, chip)
     n = module.instruction_count
-    rows = [
-        ("parse_module (for scale)", median_time(lambda: parse_module(text), args.repeats)),
-        ("find_kernels", median_time(lambda: find_kernels(module), args.repeats)),
-        ("module_cost", median_time(lambda: module_cost(module), args.repeats)),
-        ("analyze (kernels+cost+roofline)", median_time(lambda: analyze(module, chip), args.repeats)),
-        ("to_json + json.dumps", median_time(lambda: json.dumps(report.to_json()), args.repeats)),
-    ]
+    steps = {
+        "parse_module (for scale)": lambda: parse_module(text),
+        "verify": lambda: verify(module, text),
+        "find_kernels": lambda: find_kernels(module),
+        "module_cost": lambda: module_cost(module),
+        "analyze (kernels+cost+roofline)": lambda: analyze(module, chip),
+        "to_json + json.dumps": lambda: json.dumps(report.to_json()),
+    }
+    rows = [(label, wall) for label, (wall, _) in timings(steps, args.repeats).items()]
     fresh = []  # the CLI's case: analyze + JSON right after the parse, on a module never walked
     for _ in range(args.repeats):
         gc.collect()
@@ -67,7 +60,9 @@ def main() -> None:
     print(f"{'step':<34}{'median s':>10}{'instr/s':>14}")
     for label, seconds in rows:
         print(f"{label:<34}{seconds:>10.3f}{n / seconds:>14,.0f}")
-    print(f"analyze + JSON: {rows[3][1] + rows[4][1]:.3f} s, {rows[5][1]:.3f} s on a fresh parse ({n:,} instructions)")
+    seconds = dict(rows)
+    print(f"analyze + JSON: {seconds['analyze (kernels+cost+roofline)'] + seconds['to_json + json.dumps']:.3f} s, "
+          f"{seconds['analyze + JSON, freshly parsed']:.3f} s on a fresh parse ({n:,} instructions)")
 
 
 if __name__ == "__main__":
