@@ -9,6 +9,7 @@ PY     := $(VENV)/bin/python
 .PHONY: demo test setup setup-test graphviz chromium bench lint corpus-targets clean
 
 demo: setup graphviz
+	mkdir -p out  # irscope refuses an output folder that does not exist (it is most often a typo)
 	$(PY) -m inspect.hlo examples/mlp.py --svg out/mlp.svg
 
 test: setup-test graphviz chromium

@@ -8,8 +8,12 @@ temporary folder. `--help`'s examples must parse too.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +123,19 @@ def _parses(argv: list[str], what: str) -> None:
     except SystemExit as e:  # --help and --version exit 0
         if e.code != 0:
             pytest.fail(f"{what} does not parse (exit {e.code})")
+
+
+def test_make_demo_recipe_runs(tmp_path):
+    """The README's first command is `make demo`: its recipe (after set-up, which is this venv) must run in a
+    fresh clone, where folders such as out/ do not exist yet; so it runs in a bare copy of what it reads."""
+    for folder in ("inspect", "examples"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    makefile = (REPO / "Makefile").read_text()
+    recipe = re.search(r"^demo:[^\n]*\n((?:\t[^\n]*\n)+)", makefile, re.M)
+    assert recipe, "no demo target in the Makefile"
+    lines = [line.strip().replace("$(PY)", sys.executable) for line in recipe.group(1).splitlines()]
+    script = "set -e\n" + "\n".join(lines)
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "kernel" in done.stdout and (tmp_path / "out" / "mlp.svg").is_file()
