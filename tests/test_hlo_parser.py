@@ -488,3 +488,18 @@ def test_fast_path_builds_whole_instructions():
         for inst in comp.instructions:
             rebuilt = Instruction(*(getattr(inst, f.name) for f in dataclasses.fields(Instruction)))
             assert dataclasses.astuple(rebuilt) == dataclasses.astuple(inst)
+
+
+def test_reachable_from_follows_calls_once_and_skips_unknown_names():
+    module = parse_module("""HloModule m
+add { a = f32[] parameter(0)  b = f32[] parameter(1)  ROOT s = f32[] add(a, b) }
+body { p = (s32[], f32[4]) parameter(0)  i = s32[] get-tuple-element(p), index=0
+       x = f32[4] get-tuple-element(p), index=1  z = f32[] constant(0)
+       r = f32[] reduce(x, z), dimensions={0}, to_apply=add
+       ROOT t = (s32[], f32[4]) tuple(i, x) }
+cond { p = (s32[], f32[4]) parameter(0)  ROOT c = pred[] constant(false) }
+ENTRY e { p = (s32[], f32[4]) parameter(0)  ROOT w = (s32[], f32[4]) while(p), body=body, condition=cond }
+""")
+    assert sorted(module.reachable_from(["body", "cond", "nosuch"])) == ["add", "body", "cond"]
+    assert sorted(module.reachable_from([module.entry_name])) == ["add", "body", "cond", "e"]
+    assert module.reachable_from([]) == []

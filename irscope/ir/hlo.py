@@ -13,7 +13,7 @@ kept as -1 and count as 0 elements.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -285,6 +285,22 @@ class Module:
     @property
     def instruction_count(self) -> int:
         return sum(len(c) for c in self.computations.values())
+
+    def reachable_from(self, names: Iterable[str]) -> list[str]:
+        """`names` and every computation they call, directly or through others, each once (names the
+        module does not define are skipped; iterative, so call chains of any depth are fine)."""
+        seen: set[str] = set()
+        order: list[str] = []
+        todo = list(names)
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in self.computations:
+                continue
+            seen.add(name)
+            order.append(name)
+            for inst in self.computations[name].instructions:
+                todo.extend(inst.called)
+        return order
 
     def called_by(self) -> Mapping[str, tuple[tuple[Computation, Instruction], ...]]:
         """For each computation, the (computation, instruction) pairs that call it."""

@@ -30,16 +30,9 @@ def kernel_unit(module: Module, kernel: Kernel) -> Unit:
     inst = kernel.instruction
     if inst.opcode in MATMUL or _is_matrix_call(inst):
         return "matrix"
-    todo, seen = list(inst.called), set()
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in module.computations:
-            continue
-        seen.add(name)
-        for sub in module.computations[name].instructions:
-            if sub.opcode in MATMUL or _is_matrix_call(sub):
-                return "matrix"
-            todo.extend(sub.called)
+    for name in module.reachable_from(inst.called):
+        if any(sub.opcode in MATMUL or _is_matrix_call(sub) for sub in module.computations[name].instructions):
+            return "matrix"
     return "vector"
 
 

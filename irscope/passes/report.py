@@ -310,16 +310,7 @@ def _computations_of(module: Module, kernel: Kernel) -> list[str]:
         return [kernel.fused_computation]
     if kernel.opcode != "while":
         return []
-    seen: list[str] = []
-    todo = list(kernel.instruction.called)
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in module.computations:
-            continue
-        seen.append(name)
-        for inst in module.computations[name].instructions:
-            todo.extend(inst.called)
-    return seen
+    return module.reachable_from(kernel.instruction.called)
 
 
 def _trip_count(module: Module, kernel: Kernel, trips: Mapping[str, int | None]) -> int | None:
