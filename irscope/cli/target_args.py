@@ -129,15 +129,21 @@ def programs(args: argparse.Namespace, target: Target, kind: str) -> list[Any] |
         compiled = compile_mlir(args.target, target)
         if _print_stage(args, compiled):
             return None
-        return [_Program(compiled.hlo_text, args.target, compiled.cost_analysis, compiled_extra(compiled))]
+        return [_Program(compiled.hlo_text, args.target, compiled.cost_analysis, compiled_extra(compiled),
+                         memory=_memory(compiled), platform=target.platform)]
     out = []
     for entry in model_file.resolve(args.target, args.fn, args.args):
         compiled = compile_entry(entry, target, mesh)
         if _print_stage(args, compiled):
             continue
         out.append(_Program(compiled.hlo_text, f"{args.target}::{entry.name}", compiled.cost_analysis,
-                            {"function": entry.name, "args": entry.spec, **compiled_extra(compiled)}, entry))
+                            {"function": entry.name, "args": entry.spec, **compiled_extra(compiled)}, entry,
+                            _memory(compiled), target.platform))
     return None if args.stage else out
+
+
+def _memory(compiled: CompiledForTarget) -> dict[str, int] | None:
+    return compiled.memory_analysis.to_json() if compiled.memory_analysis is not None else None
 
 
 def tag(programs: list[Any] | None, target: Target | None, kind: str) -> None:
