@@ -748,8 +748,8 @@ def with_xla_figures(analysis: MemoryAnalysis, *, temp_bytes: int, peak_index: i
 
 
 COMPILER_FIGURES = ("argument_bytes", "output_bytes", "alias_bytes", "temp_bytes")
-_TPU_TEMP_NOTE = ("XLA:TPU's memory_analysis() gives 0 temp bytes when it compiles without the device; its "
-                  "buffer assignment (--xla-dump) holds the temps it allocates")
+_TPU_TEMP_NOTE = ("XLA:TPU's memory_analysis() temp figure is not the sum of the temps in its buffer "
+                  "assignment (compiled without the device it is often 0); --xla-dump DIR reads that")
 
 
 def with_compiler_figures(analysis: MemoryAnalysis, figures: Mapping[str, int] | None, *,
@@ -766,7 +766,7 @@ def with_compiler_figures(analysis: MemoryAnalysis, figures: Mapping[str, int] |
     changes = {key: int(figures[key]) for key in COMPILER_FIGURES if figures.get(key) is not None}
     ours = {key: getattr(analysis, key) for key in changes}
     note = analysis.note
-    if platform == "tpu" and changes.get("temp_bytes") == 0:
+    if platform == "tpu" and "temp_bytes" in changes:
         note = f"{note}; {_TPU_TEMP_NOTE}" if note else _TPU_TEMP_NOTE
     return replace(analysis, **changes, note=note,
                    xla={**(analysis.xla or {}), "memory_analysis": changes, "irscope": ours},

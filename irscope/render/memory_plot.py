@@ -35,6 +35,10 @@ def memory_text(analysis: MemoryAnalysis, *, max_rows: int = 10) -> str:
         lines.append(_figure_line(label, getattr(analysis, key), p.get(key, "unknown")))
     if analysis.peak_index is not None:
         lines[-1] += f" at {analysis.peak_index} of {len(analysis.schedule)} ({analysis.peak_instruction})"
+    if analysis.peak_allocated_bytes is not None and analysis.peak_allocated_bytes != analysis.peak_bytes:
+        lines.append(f"  allocated  {human_bytes(analysis.peak_allocated_bytes)} ({analysis.peak_allocated_bytes:,} B) "
+                     "at the peak in main memory: the same values padded to whole tiles, without those in other "
+                     "memory spaces (S(1): on-chip VMEM); XLA's live-range peak counts logical sizes in every space")
     if analysis.max_live_index is not None and analysis.max_live_index != analysis.peak_index:
         lines.append(f"  most live  {human_bytes(analysis.max_live_bytes or 0)} ({analysis.max_live_bytes:,} B) at "
                      f"{analysis.max_live_index} ({analysis.schedule[analysis.max_live_index]}); XLA's peak search adds "
