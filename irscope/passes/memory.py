@@ -129,6 +129,8 @@ class LiveBuffer:
     """First logical time it is live (an index into `MemoryAnalysis.schedule`)."""
     end: int
     """Last logical time it is live."""
+    parameter: int | None = None
+    """The entry parameter's number, when the value is (part of) one."""
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "bytes": self.bytes, "shape": self.shape, "kernel": self.kernel,
@@ -652,8 +654,10 @@ class _Model:
 
     def live_buffer(self, v: _Value) -> LiveBuffer:
         inst = v.instruction
+        entry_parameter = inst.opcode == "parameter" and v.computation == self.module.entry_name
         return LiveBuffer(v.name, v.size, v.shape.short(), inst.name, v.computation, inst.op_name,
-                          instruction_location(self.module, inst), v.start, v.end)
+                          instruction_location(self.module, inst), v.start, v.end,
+                          inst.parameter_number if entry_parameter else None)
 
 
 def _while_parts(inst: Instruction) -> tuple[str, str]:
