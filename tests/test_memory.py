@@ -224,3 +224,22 @@ def test_checkpoint_lowers_the_peak_as_xla_says():
     plain, remat = (analyze_memory(_module(n)) for n in ("train", "train_remat"))
     assert remat.peak_bytes < plain.peak_bytes
     assert (remat.argument_bytes, remat.output_bytes) == (plain.argument_bytes, plain.output_bytes)
+
+
+@pytest.mark.parametrize("name", ["train", "fori"])
+def test_plot_peak_label_overprints_nothing(name):
+    """The peak's label sits above the whole curve, and the legend outside the axes."""
+    from irscope.render.memory_plot import memory_figure
+
+    fig = memory_figure(analyze_memory(_module(name)))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    from matplotlib.text import Text
+
+    label = Text.get_window_extent(ax.texts[0])  # the words alone, without the arrow
+    top_of_curve = ax.transData.transform((0, max(ax.lines[0].get_ydata())))[1]
+    assert label.y0 > top_of_curve and ax.get_window_extent().contains(label.x0, label.y0)
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
