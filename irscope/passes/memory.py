@@ -40,15 +40,20 @@ range over the flattened schedule, and the peak moment) and `BufferAssignment` (
    own size. `live_bytes[t]` is that sum at every t (the plot), and `max_live_bytes` its maximum,
    which can sit elsewhere (XLA's search also counts, at T, the values that died at T-1).
 
-Argument, output and alias bytes are exact (from the entry's parameters, its root and the module's
-`input_output_alias`, counted per buffer as `Compiled.memory_analysis()` counts allocations). Temp
-bytes need XLA's heap simulator (its packing, alignment and fragmentation): irscope reports the
-peak of temporaries it can see, labelled `estimated`, and XLA's exact figure (provenance `xla`) when
-it reads a buffer-assignment dump (`irscope.frontends.xla_buffers`).
+Sizes: a value's `size` is its logical size, as XLA's live ranges count it on every backend (XLA:TPU
+included: an `s32[]{:T(128)}` is 4 bytes there), in every memory space (TPU's VMEM, `S(1)`, too); its
+`allocated` size is what its buffer takes (padded to whole tiles, a TPU tuple's index table to 512
+bytes). `peak_allocated_bytes` sums the allocated sizes at the peak in the main memory only.
 
-Not handled yet: values in a non-default memory space (`S(1)`, host offload) are counted with the
-others; asynchronous computations on other execution threads are flattened like calls; the sizes
-of TPU tiled layouts are the logical sizes.
+Argument, output and alias bytes are exact (from the entry's parameters, its root and the module's
+`input_output_alias`, counted per buffer at allocated sizes as `Compiled.memory_analysis()` counts
+allocations). Temp bytes need XLA's heap simulator (its packing, alignment and fragmentation): irscope
+reports the peak of temporaries it can see, labelled `estimated`; XLA's figures replace it (provenance
+`xla`) when the compile is at hand (`with_compiler_figures`: `memory_analysis()`) or a buffer-assignment
+dump is read (`with_xla_figures`, `irscope.frontends.xla_buffers`).
+
+Not handled yet: asynchronous computations on other execution threads are flattened like calls; host
+offload (`S(5)`) is counted like any other space.
 """
 
 from __future__ import annotations

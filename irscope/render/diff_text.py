@@ -94,7 +94,11 @@ def diff_text(result: DiffResult, *, max_rows: int | None = 60, show_unchanged: 
     if result.memory is not None:
         lines += ["", *memory_diff_text(result.memory, max_rows=10 if max_rows else None)]
     if result.identical:
-        lines += ["", f"no difference: all {s['unchanged']:,} kernels matched and unchanged"]
+        memory = result.memory
+        moved = memory is not None and (memory.appeared or memory.disappeared or any(memory.delta.values()))
+        lines += ["", f"no kernel difference: all {s['unchanged']:,} kernels matched and unchanged; the schedule "
+                      "differs (memory above)" if moved else
+                  f"no difference: all {s['unchanged']:,} kernels matched and unchanged"]
     return "\n".join(lines)
 
 
