@@ -111,3 +111,16 @@ def test_cli_diff_memory_text_and_json():
     assert memory["delta"]["peak_bytes"] == _xla_peak(DATA, "train_remat") - _xla_peak(DATA, "train")
     assert set(memory["disappeared_at_peak"][0]) == {"name", "bytes", "shape", "kernel", "op_name", "source"}
     assert "memory" not in json.loads(_cli(before, after, "--json", "-").stdout)
+
+
+def test_cli_diff_memory_of_two_compiles_is_labelled_xla(tmp_path):
+    """Two model.py sides compiled here: the four figures are each compile's memory_analysis()."""
+    model = tmp_path / "model.py"
+    model.write_text("import jax.numpy as jnp\n\n\ndef f(x, w):\n    return jnp.tanh(x @ w)\n\n\n"
+                     "IRSCOPE_EXAMPLES = {'small': (f, 'f32[8,128] f32[128,256]'), "
+                     "'large': (f, 'f32[16,128] f32[128,256]')}\n")
+    run = _cli(f"{model}::small", f"{model}::large", "--memory", "--json", "-")
+    assert run.returncode in (0, 1), run.stderr
+    memory = json.loads(run.stdout)["memory"]
+    assert {memory["provenance"]["after"][k] for k in ("argument_bytes", "output_bytes", "temp_bytes")} == {"xla"}
+    assert memory["delta"]["argument_bytes"] == 8 * 128 * 4 and memory["delta"]["output_bytes"] == 8 * 256 * 4

@@ -121,6 +121,8 @@ class _Side:
     total_measured: float | None = None
     memory: Mapping[str, int] | None = None
     """XLA's memory_analysis() of the compile, when this side was compiled here (for --memory)."""
+    platform: str | None = None
+    """The platform that compiled it (`cpu`, `cuda`, `tpu`), when this side was compiled here."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -164,8 +166,9 @@ def _memory(before: _Side, after: _Side) -> tuple[Any, Any]:
     """Both sides' memory analyses, with XLA's memory_analysis() figures where the side was compiled here."""
     from irscope.passes.memory import analyze_memory, with_compiler_figures
 
-    return tuple(with_compiler_figures(analyze_memory(s.module, max_live=0), s.memory)  # type: ignore[return-value]
-                 for s in (before, after))
+    a, b = (with_compiler_figures(analyze_memory(s.module, max_live=0), s.memory, platform=s.platform)
+            for s in (before, after))
+    return a, b
 
 
 def parse_xla_flags(text: str, option: str = "--xla-flags") -> dict[str, Any]:
@@ -245,7 +248,7 @@ def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags:
             raise UserError(f"{which}: XLA: {_first_line(str(e))}") from None
         raise
     side = _side(label, executable.as_text() or "")
-    side.memory = memory_figures(executable.memory_analysis())
+    side.memory, side.platform = memory_figures(executable.memory_analysis()), lowered.backend
     if args.measure:
         _measure(side, executable, entry, which, args.backend)
     return side

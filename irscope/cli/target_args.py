@@ -193,14 +193,21 @@ def diff_side(args: argparse.Namespace, loaded: Any, target: Target, flags: dict
         raise UserError(f"--measure times this machine's CPU, not {target.name}: drop --measure or the target")
     if loaded.kind == "mlir":
         compiled = compile_mlir(loaded.name, target)
-        return _side(f"{_label(loaded.name, None, flags)} @{target.name}", compiled.hlo_text)
+        return _with_memory(_side(f"{_label(loaded.name, None, flags)} @{target.name}", compiled.hlo_text), compiled)
     entries = model_file.resolve(loaded.name, loaded.fn or args.fn, args.args)
     if len(entries) > 1:
         names = ", ".join(e.name for e in entries)
         raise UserError(f"{loaded.name} offers {len(entries)} programs ({names}); pick one with "
                         f"{loaded.name}::NAME or --fn")
     compiled = compile_entry(entries[0], target, parse_mesh(args.mesh), compiler_options=flags or None)
-    return _side(f"{_label(loaded.name, entries[0].name, flags)} @{target.name}", compiled.hlo_text)
+    return _with_memory(_side(f"{_label(loaded.name, entries[0].name, flags)} @{target.name}", compiled.hlo_text),
+                        compiled)
+
+
+def _with_memory(side: Any, compiled: CompiledForTarget) -> Any:
+    """A diff side with the compiler's memory_analysis() figures (for `diff --memory`)."""
+    side.memory, side.platform = _memory(compiled), compiled.target.platform
+    return side
 
 
 def compile_mlir(path: str, target: Target) -> CompiledForTarget:
