@@ -142,3 +142,23 @@ def test_cli_model_file_memory_is_labelled_xla(tmp_path):
     memory = json.loads(run.stdout)["memory"]
     assert {memory["provenance"][k] for k in FIGURES} == {"xla"}
     assert memory["xla"]["memory_analysis"]["argument_bytes"] == memory["argument_bytes"] == (128 * 64 + 64 * 256) * 4
+
+
+@pytest.mark.parametrize(("target", "prefix"), [("h100", "module_0001.jit_fori.sm_9.0a_gpu_after_optimizations"),
+                                                ("tpu-v5e", "module_0000.jit_fori.cl_933746096.after_optimizations")])
+def test_cli_reads_a_gpu_or_tpu_dump_folder(tmp_path, target, prefix):
+    """`--xla-dump` finds the files by the names XLA:GPU and XLA:TPU give them; the temps are the buffer
+    assignment's in the main memory, and XLA's live-range peak is printed beside irscope's (equal)."""
+    import shutil
+
+    for suffix in ("", "-buffer-assignment", "-live-range"):
+        ours = f"fori{suffix}.txt" if suffix else "fori.hlo"
+        shutil.copy(DATA / target / ours, tmp_path / f"{prefix}{suffix}.txt")
+    run = subprocess.run([sys.executable, "-m", "irscope", "hlo", str(tmp_path / f"{prefix}.txt"), "--memory",
+                          "--xla-dump", str(tmp_path), "--json", "-"], cwd=ROOT, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "JAX_PLATFORMS": "cpu"})
+    assert run.returncode == 0, run.stderr
+    memory = json.loads(run.stdout)["memory"]
+    assert memory["temp_bytes"] == read_xla_memory(DATA / target, "jit_fori", "fori").temp_bytes
+    assert memory["provenance"]["temp_bytes"] == "xla"
+    assert (memory["xla"]["peak_bytes"], memory["xla"]["peak_index"]) == (memory["peak_bytes"], memory["peak_index"])
