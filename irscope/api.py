@@ -36,7 +36,7 @@ def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str | 
     defaults to the target's chip, else `cpu`. `memory=True` adds the memory analysis (`report.memory`:
     arguments, outputs, temps, the peak and what is live there)."""
     if target is not None:
-        return _with_memory(_inspect_for_target(fn, args, target, hw=hw, mesh=mesh), memory)
+        return _inspect_for_target(fn, args, target, hw=hw, mesh=mesh, memory=memory)
     hw = hw or "cpu"
     from irscope.frontends.jax_lower import lower
 
@@ -44,17 +44,20 @@ def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str | 
     module = verify(parse_module(lowered.optimized, f"<{lowered.name} optimized>"), lowered.optimized)
     return _with_memory(analyze(module, get_chip(hw), xla_cost=dict(lowered.cost),
                                 extra={"backend": lowered.backend, "compile_s": round(lowered.compiled.seconds, 3)}),
-                        memory)
+                        memory, lowered.compiled.memory, lowered.backend)
 
 
-def _with_memory(report: HloReport, memory: bool) -> HloReport:
+def _with_memory(report: HloReport, memory: bool, compiled: Mapping[str, int] | None = None,
+                 platform: str | None = None) -> HloReport:
+    """`report` with its memory analysed when asked; `compiled` is XLA's `memory_analysis()` of the compile
+    the module came from (its argument, output, alias and temp bytes replace irscope's, labelled `xla`)."""
     if not memory:
         return report
     from dataclasses import replace
 
-    from irscope.passes.memory import analyze_memory
+    from irscope.passes.memory import analyze_memory, with_compiler_figures
 
-    return replace(report, memory=analyze_memory(report.module))
+    return replace(report, memory=with_compiler_figures(analyze_memory(report.module), compiled, platform=platform))
 
 
 def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu", memory: bool = False) -> HloReport:
@@ -91,7 +94,7 @@ def inspect_hlo(text_or_path: str | os.PathLike[str] | Module, *, hw: str = "cpu
 
 
 def _inspect_for_target(fn: Callable[..., Any], args: Sequence[Any] | str, target: str, *, hw: str | None,
-                        mesh: Mapping[str, int] | None) -> HloReport:
+                        mesh: Mapping[str, int] | None, memory: bool = False) -> HloReport:
     """`inspect_jax` with `target`: the target compiler's module, its cost analysis and the target's chip."""
     from irscope.frontends.targets import compile_for_target
     from irscope.hw import list_chips
@@ -99,7 +102,9 @@ def _inspect_for_target(fn: Callable[..., Any], args: Sequence[Any] | str, targe
     compiled = compile_for_target(fn, args, target, mesh=mesh)
     chip = hw or (compiled.target.chip.name if compiled.target.chip.name in list_chips() else "cpu")
     module = parse_module(compiled.hlo_text, f"<{compiled.name} for {compiled.target.name}>")
-    return analyze(module, get_chip(chip), xla_cost=compiled.cost_analysis, extra=target_extra(compiled))
+    report = analyze(module, get_chip(chip), xla_cost=compiled.cost_analysis, extra=target_extra(compiled))
+    figures = compiled.memory_analysis.to_json() if compiled.memory_analysis is not None else None
+    return _with_memory(report, memory, figures, compiled.target.platform)
 
 
 def target_extra(compiled: Any) -> dict[str, Any]:

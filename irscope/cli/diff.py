@@ -78,6 +78,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     out.add_argument("--all", action="store_true", help="list unchanged kernels too")
     out.add_argument("--max-rows", type=int, default=60, metavar="N",
                      help="change entries to print (default 60; 0 for all)")
+    out.add_argument("--memory", action="store_true",
+                     help="compare memory too: argument, output, temp and peak bytes, and the values that appear at "
+                          "or disappear from the peak (JSON key \"memory\")")
     out.add_argument("--measure", action="store_true",
                      help="also run each model.py side on random inputs: measured time per kernel and in total")
     from irscope.cli import target_args
@@ -116,6 +119,10 @@ class _Side:
     module: Any
     measured: Mapping[str, float] = field(default_factory=dict)
     total_measured: float | None = None
+    memory: Mapping[str, int] | None = None
+    """XLA's memory_analysis() of the compile, when this side was compiled here (for --memory)."""
+    platform: str | None = None
+    """The platform that compiled it (`cpu`, `cuda`, `tpu`), when this side was compiled here."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
     chip = hw.get_chip(chip_name, progress=progress)
     result = diff_modules(before.module, after.module, chip,
                           measured_before=before.measured, measured_after=after.measured,
-                          total_measured_before=before.total_measured, total_measured_after=after.total_measured)
+                          total_measured_before=before.total_measured, total_measured_after=after.total_measured,
+                          memory=_memory(before, after) if args.memory else False)
     if args.json != "-":
         print(result.to_text(max_rows=args.max_rows or None, show_unchanged=args.all))
     if args.json:
@@ -152,6 +160,15 @@ def run(args: argparse.Namespace) -> int:
         if args.html != "-":
             progress(f"wrote {args.html}")
     return 0 if result.identical else 1
+
+
+def _memory(before: _Side, after: _Side) -> tuple[Any, Any]:
+    """Both sides' memory analyses, with XLA's memory_analysis() figures where the side was compiled here."""
+    from irscope.passes.memory import analyze_memory, with_compiler_figures
+
+    a, b = (with_compiler_figures(analyze_memory(s.module, max_live=0), s.memory, platform=s.platform)
+            for s in (before, after))
+    return a, b
 
 
 def parse_xla_flags(text: str, option: str = "--xla-flags") -> dict[str, Any]:
@@ -211,6 +228,7 @@ def _label(path: str, fn: str | None, flags: Mapping[str, Any]) -> str:
 def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags: dict[str, Any],
                      which: str) -> _Side:
     from irscope.frontends import model_file
+    from irscope.frontends.jax_lower import memory_figures
 
     try:
         entries = model_file.resolve(path, fn, args.args)
@@ -230,6 +248,7 @@ def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags:
             raise UserError(f"{which}: XLA: {_first_line(str(e))}") from None
         raise
     side = _side(label, executable.as_text() or "")
+    side.memory, side.platform = memory_figures(executable.memory_analysis()), lowered.backend
     if args.measure:
         _measure(side, executable, entry, which, args.backend)
     return side

@@ -133,6 +133,10 @@ class _Program:
     extra: dict[str, Any]
     entry: Any = None
     """The model file's entry (function and abstract arguments), which `--measure` runs."""
+    memory: Any = None
+    """XLA's `memory_analysis()` of the compile, when irscope compiled it (`--memory` reports its figures)."""
+    platform: str | None = None
+    """The platform that compiled it (`cpu`, `cuda`, `tpu`)."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -229,7 +233,7 @@ def _from_model_file(args: argparse.Namespace) -> list[_Program] | None:
             continue
         programs.append(_Program(text, f"{args.target}::{entry.name}", dict(lowered.cost),
                                  {"function": entry.name, "args": entry.spec, "backend": lowered.backend,
-                                  "compile_s": round(seconds, 3)}, entry))
+                                  "compile_s": round(seconds, 3)}, entry, lowered.compiled.memory, lowered.backend))
     return None if args.stage else programs
 
 
@@ -320,7 +324,7 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
     if args.memory or args.memory_plot or args.xla_dump:
         from irscope.cli.memory import with_memory
 
-        report = with_memory(args, report)
+        report = with_memory(args, report, program.memory, program.platform)
     if args.json != "-":
         from irscope.render.table import report_table
 

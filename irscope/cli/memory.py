@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,14 +23,16 @@ def check_memory_flags(args: argparse.Namespace) -> None:
         raise UserError(f"--xla-dump {args.xla_dump}: no such folder (give the folder XLA_FLAGS=--xla_dump_to wrote)")
 
 
-def with_memory(args: argparse.Namespace, report: HloReport) -> HloReport:
-    """`report` with its `memory` analysed (and XLA's figures from `--xla-dump`, when given).
+def with_memory(args: argparse.Namespace, report: HloReport, compiled: Mapping[str, int] | None = None,
+                platform: str | None = None) -> HloReport:
+    """`report` with its `memory` analysed, XLA's `memory_analysis()` figures when irscope compiled the
+    module (`compiled`, from `platform`), and XLA's figures from `--xla-dump`, when given.
 
     An unscheduled module has no peak: one line on stderr says so, and the report keeps what can
     be known (arguments, outputs)."""
-    from irscope.passes.memory import analyze_memory, with_xla_figures
+    from irscope.passes.memory import analyze_memory, with_compiler_figures, with_xla_figures
 
-    memory = analyze_memory(report.module)
+    memory = with_compiler_figures(analyze_memory(report.module), compiled, platform=platform)
     if args.xla_dump:
         from irscope.frontends.xla_buffers import read_xla_memory
 

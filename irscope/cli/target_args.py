@@ -129,15 +129,21 @@ def programs(args: argparse.Namespace, target: Target, kind: str) -> list[Any] |
         compiled = compile_mlir(args.target, target)
         if _print_stage(args, compiled):
             return None
-        return [_Program(compiled.hlo_text, args.target, compiled.cost_analysis, compiled_extra(compiled))]
+        return [_Program(compiled.hlo_text, args.target, compiled.cost_analysis, compiled_extra(compiled),
+                         memory=_memory(compiled), platform=target.platform)]
     out = []
     for entry in model_file.resolve(args.target, args.fn, args.args):
         compiled = compile_entry(entry, target, mesh)
         if _print_stage(args, compiled):
             continue
         out.append(_Program(compiled.hlo_text, f"{args.target}::{entry.name}", compiled.cost_analysis,
-                            {"function": entry.name, "args": entry.spec, **compiled_extra(compiled)}, entry))
+                            {"function": entry.name, "args": entry.spec, **compiled_extra(compiled)}, entry,
+                            _memory(compiled), target.platform))
     return None if args.stage else out
+
+
+def _memory(compiled: CompiledForTarget) -> dict[str, int] | None:
+    return compiled.memory_analysis.to_json() if compiled.memory_analysis is not None else None
 
 
 def tag(programs: list[Any] | None, target: Target | None, kind: str) -> None:
@@ -187,14 +193,21 @@ def diff_side(args: argparse.Namespace, loaded: Any, target: Target, flags: dict
         raise UserError(f"--measure times this machine's CPU, not {target.name}: drop --measure or the target")
     if loaded.kind == "mlir":
         compiled = compile_mlir(loaded.name, target)
-        return _side(f"{_label(loaded.name, None, flags)} @{target.name}", compiled.hlo_text)
+        return _with_memory(_side(f"{_label(loaded.name, None, flags)} @{target.name}", compiled.hlo_text), compiled)
     entries = model_file.resolve(loaded.name, loaded.fn or args.fn, args.args)
     if len(entries) > 1:
         names = ", ".join(e.name for e in entries)
         raise UserError(f"{loaded.name} offers {len(entries)} programs ({names}); pick one with "
                         f"{loaded.name}::NAME or --fn")
     compiled = compile_entry(entries[0], target, parse_mesh(args.mesh), compiler_options=flags or None)
-    return _side(f"{_label(loaded.name, entries[0].name, flags)} @{target.name}", compiled.hlo_text)
+    return _with_memory(_side(f"{_label(loaded.name, entries[0].name, flags)} @{target.name}", compiled.hlo_text),
+                        compiled)
+
+
+def _with_memory(side: Any, compiled: CompiledForTarget) -> Any:
+    """A diff side with the compiler's memory_analysis() figures (for `diff --memory`)."""
+    side.memory, side.platform = _memory(compiled), compiled.target.platform
+    return side
 
 
 def compile_mlir(path: str, target: Target) -> CompiledForTarget:

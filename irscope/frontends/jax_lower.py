@@ -87,6 +87,9 @@ class Compiled:
     before optimization instead (`stablehlo.compile_mlir` on an entry with tuple-typed arguments)."""
     note: str | None = None
     """Why `stage` is not `optimized`, for the user."""
+    memory: Mapping[str, int] | None = None
+    """XLA's `memory_analysis()` of the compile: `argument_bytes`, `output_bytes`, `alias_bytes`,
+    `temp_bytes` (None where the backend reports none)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,6 +121,7 @@ class Lowered:
             optimized=compiled.as_text() or "",
             cost=normalize_cost(compiled.cost_analysis()),
             seconds=seconds,
+            memory=memory_figures(compiled.memory_analysis()),
         )
 
     @property
@@ -185,6 +189,14 @@ def lower(
         jax_lowered=jax_lowered,
         compiler_options=dict(compiler_options or {}),
     )
+
+
+def memory_figures(stats: Any) -> dict[str, int] | None:
+    """`Compiled.memory_analysis()` -> `{"argument_bytes", "output_bytes", "alias_bytes", "temp_bytes"}`."""
+    if stats is None:
+        return None
+    return {"argument_bytes": int(stats.argument_size_in_bytes), "output_bytes": int(stats.output_size_in_bytes),
+            "alias_bytes": int(stats.alias_size_in_bytes), "temp_bytes": int(stats.temp_size_in_bytes)}
 
 
 def abstractify(args: Sequence[Any] | str, *, static_argnums: Iterable[int] = ()) -> tuple[Any, ...]:

@@ -11,9 +11,13 @@ With `XLA_FLAGS=--xla_dump_to=DIR`, XLA writes beside each optimized module
   "Live ranges at T (peak)" the values live at the peak moment T with their bytes.
 - `...-memory-usage-report.txt`: the allocations by size (not read: the buffer assignment has it all).
 
+XLA:CPU, XLA:GPU (`...sm_9.0a_gpu_after_optimizations-live-range.txt`) and XLA:TPU
+(`...cl_NNN.after_optimizations-live-range.txt`) all write these three files.
+
 `read_xla_memory(directory, module_name)` reads the first two for one module. This reads text XLA
-wrote; it never compiles. Not handled yet: allocations in other memory spaces (`color=1`) are counted
-with the default space's.
+wrote; it never compiles. XLA:TPU also assigns buffers in other memory spaces (`allocation 8: size
+163840, color 1, preallocated-temp:`; color 1 is the TensorCore's VMEM): `temp_bytes` counts the
+default space's temps only (HBM), and `other_space_temp_bytes` the rest.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ BUFFER_ASSIGNMENT = "-buffer-assignment.txt"
 LIVE_RANGE = "-live-range.txt"
 
 _ALLOCATION = re.compile(r"^allocation (\d+): size (\d+)(.*)$", re.M)
+_COLOR = re.compile(r"\bcolor (\d+)")
 _PEAK = re.compile(r"^  Live ranges at (\d+) \(peak\):\n((?:    .*\n?)*)", re.M)
 _LIVE = re.compile(r"^    (\S+): (\d+) bytes")
 # Allocation kinds that are not temporaries (xla/service/buffer_assignment.cc, BufferAllocation::ToString).
@@ -45,6 +50,12 @@ class Allocation:
     def is_temp(self) -> bool:
         return not any(word in self.kind for word in _NOT_TEMP)
 
+    @property
+    def color(self) -> int:
+        """XLA's memory space of the allocation: 0 the device's main memory, others (TPU: 1 VMEM) on chip."""
+        m = _COLOR.search(self.kind)
+        return int(m.group(1)) if m else 0
+
 
 @dataclass(frozen=True)
 class XlaMemory:
@@ -54,13 +65,16 @@ class XlaMemory:
     """The optimized module's text (`*after_optimizations.txt`), when it is in the directory."""
     allocations: tuple[Allocation, ...]
     temp_bytes: int
-    """Sum of the temp allocations' sizes: `Compiled.memory_analysis()`'s temp bytes."""
+    """Sum of the sizes of the temp allocations in the default memory space (color 0): on XLA:CPU and
+    XLA:GPU, `Compiled.memory_analysis()`'s temp bytes."""
     peak_index: int | None
     """T of "Live ranges at T (peak)" (None when the live-range file is missing)."""
     peak_bytes: int | None
     """Sum of the bytes XLA lists as live at T."""
     live_at_peak: tuple[tuple[str, int], ...]
     """(value, bytes) as XLA lists them at T."""
+    other_space_temp_bytes: int = 0
+    """Temp allocations in other memory spaces (XLA:TPU's VMEM and the like), not in `temp_bytes`."""
 
 
 def find_dump_files(directory: Path, module_name: str | None = None, file_stem: str | None = None) -> Path:
@@ -101,8 +115,9 @@ def read_xla_memory(directory: str | Path, module_name: str | None = None, file_
         peak_bytes = sum(b for _, b in live) if peak_index is not None else None
     module_file = next((assignment.with_name(prefix + ext) for ext in (".txt", ".hlo")
                         if assignment.with_name(prefix + ext).is_file()), assignment.with_name(prefix + ".txt"))
-    return XlaMemory(module_file, allocations, sum(a.size for a in allocations if a.is_temp), peak_index,
-                     peak_bytes, live)
+    temps = [a for a in allocations if a.is_temp]
+    return XlaMemory(module_file, allocations, sum(a.size for a in temps if a.color == 0), peak_index,
+                     peak_bytes, live, sum(a.size for a in temps if a.color != 0))
 
 
 def parse_buffer_assignment(text: str) -> tuple[Allocation, ...]:

@@ -41,6 +41,12 @@ id, then opcode and op_name) for the side-by-side view.
 Costs follow XLA's conventions (`irscope.passes.cost`); time at peak is the roofline bound on the
 report's chip; measured times are carried when the caller supplies them (`measured_before/after`).
 
+With `memory=True` the diff also compares memory (`irscope.passes.memory`, `MemoryDiff`): argument,
+output, alias, temp and peak bytes on each side and their deltas, and the values live at the peak that
+appear in `after` or disappear from `before`. Values are matched by what they are, not by name (names
+change between compiles): the scope path of the op that writes them (`op_name`, `jit(fn)/` dropped), the
+source line, and the shape; a parameter by its number and shape.
+
 Not handled yet: moves of work between computations (a kernel hoisted out of a loop body shows as
 removed from the body and added to the caller); a layer inserted in the middle of a stack of identical
 layers may be reported as added at another position (identical layers are interchangeable to a
@@ -60,6 +66,7 @@ from irscope.hw import Chip, get_chip
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
 from irscope.ir.opcodes import NO_LAUNCH, PASS_THROUGH, PLUMBING
 from irscope.passes.fusion import Kernel
+from irscope.passes.memory import LiveBuffer, MemoryAnalysis, analyze_memory
 from irscope.passes.report import HloReport, KernelRow, analyze
 from irscope.util.display import show
 
@@ -304,6 +311,8 @@ class DiffResult:
     other_changes: tuple[str, ...] = ()
     """Differences outside the kernels: non-kernel instructions of paired computations (a tuple, a
     loop's trip count constant) that are unpaired or changed."""
+    memory: MemoryDiff | None = None
+    """Arguments, outputs, temps, the peak and the values at the peak of both sides; None unless asked."""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -340,6 +349,7 @@ class DiffResult:
             "computations": [{"before": a, "after": b} for a, b in self.computations],
             "provenance": {"bytes_accessed": "xla", "flops": "xla", "transcendentals": "xla",
                            "time_at_peak_s": "estimated", "measured_s": "measured"},
+            **({"memory": self.memory.to_json()} if self.memory is not None else {}),
         }
 
     # Display: written by irscope.render, reached through the one hook irscope.util.display.
@@ -358,7 +368,8 @@ def diff_modules(before: Module, after: Module, chip: Chip | str = "h100", *,
                  measured_before: Mapping[str, float] | None = None,
                  measured_after: Mapping[str, float] | None = None,
                  total_measured_before: float | None = None,
-                 total_measured_after: float | None = None) -> DiffResult:
+                 total_measured_after: float | None = None,
+                 memory: bool | tuple[MemoryAnalysis, MemoryAnalysis] = False) -> DiffResult:
     """Diff two modules: run the report passes on each (kernels, cost, roofline on `chip`), then match.
 
     Arguments:
@@ -367,6 +378,8 @@ def diff_modules(before: Module, after: Module, chip: Chip | str = "h100", *,
         chip: the chip for time at peak (a `Chip` or a name; the default is fixed so output is stable).
         measured_before, measured_after: measured seconds per launch by qualified kernel name, if any.
         total_measured_before, total_measured_after: measured seconds per program run, if any.
+        memory: compare memory too (`DiffResult.memory`): True analyses both modules; a pair of
+            `MemoryAnalysis` (e.g. with the compiler's `memory_analysis()` figures) is used as given.
 
     Example:
         >>> result = diff_modules(parse_module(text), parse_module(text))
@@ -376,15 +389,18 @@ def diff_modules(before: Module, after: Module, chip: Chip | str = "h100", *,
     chip_value = get_chip(chip) if isinstance(chip, str) else chip
     return diff_reports(analyze(before, chip_value), analyze(after, chip_value),
                         measured_before=measured_before, measured_after=measured_after,
-                        total_measured_before=total_measured_before, total_measured_after=total_measured_after)
+                        total_measured_before=total_measured_before, total_measured_after=total_measured_after,
+                        memory=memory)
 
 
 def diff_reports(before: HloReport, after: HloReport, *,
                  measured_before: Mapping[str, float] | None = None,
                  measured_after: Mapping[str, float] | None = None,
                  total_measured_before: float | None = None,
-                 total_measured_after: float | None = None) -> DiffResult:
-    """Diff two analysed modules (`irscope.passes.report.analyze`, on the same chip)."""
+                 total_measured_after: float | None = None,
+                 memory: bool | tuple[MemoryAnalysis, MemoryAnalysis] = False) -> DiffResult:
+    """Diff two analysed modules (`irscope.passes.report.analyze`, on the same chip); `memory` as for
+    `diff_modules`."""
     interner = _Interner()
     a = _Side(before, interner, measured_before or {})
     b = _Side(after, interner, measured_after or {})
@@ -407,7 +423,17 @@ def diff_reports(before: HloReport, after: HloReport, *,
         computations=tuple(comp_pairs),
         instruction_pairs=tuple(inst_pairs),
         other_changes=tuple(other),
+        memory=_memory_diff(before, after, memory),
     )
+
+
+def _memory_diff(before: HloReport, after: HloReport,
+                 memory: bool | tuple[MemoryAnalysis, MemoryAnalysis]) -> MemoryDiff | None:
+    if memory is False:
+        return None
+    if memory is True:
+        memory = (analyze_memory(before.module, max_live=0), analyze_memory(after.module, max_live=0))
+    return diff_memory(*memory)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1086,3 +1112,92 @@ def _signature(before: Module, after: Module, params: Mapping[int, int]) -> tupl
 
 def _shorten(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ----------------------------------------------------------------------------------------------
+# Memory
+
+MEMORY_FIGURES = ("argument_bytes", "output_bytes", "alias_bytes", "temp_bytes", "peak_bytes")
+
+
+@dataclass(frozen=True)
+class MemoryDiff:
+    """Memory of both sides: the figures, their deltas, and the values at the peak that came or went."""
+
+    before: Mapping[str, int | None]
+    """`MEMORY_FIGURES` of `before` (None where unknown: an unscheduled module has no peak)."""
+    after: Mapping[str, int | None]
+    provenance_before: Mapping[str, str]
+    """Where each figure came from (`exact`, `xla`, `estimated`), as `MemoryAnalysis.provenance`."""
+    provenance_after: Mapping[str, str]
+    appeared: tuple[LiveBuffer, ...]
+    """Values live at `after`'s peak with no counterpart at `before`'s, largest first."""
+    disappeared: tuple[LiveBuffer, ...]
+    """Values live at `before`'s peak with no counterpart at `after`'s, largest first."""
+    kept: int
+    """Values at both peaks (matched)."""
+    peak_instruction_before: str | None = None
+    peak_instruction_after: str | None = None
+
+    @property
+    def delta(self) -> dict[str, int | None]:
+        """After minus before, per figure (None where either side is unknown)."""
+        return {k: None if self.before[k] is None or self.after[k] is None else self.after[k] - self.before[k]
+                for k in MEMORY_FIGURES}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "before": dict(self.before), "after": dict(self.after), "delta": self.delta,
+            "peak_instruction": {"before": self.peak_instruction_before, "after": self.peak_instruction_after},
+            "appeared_at_peak": [b.to_json() for b in self.appeared],
+            "disappeared_at_peak": [b.to_json() for b in self.disappeared],
+            "kept_at_peak": self.kept,
+            "provenance": {"before": dict(self.provenance_before), "after": dict(self.provenance_after)},
+        }
+
+
+def diff_memory(before: MemoryAnalysis, after: MemoryAnalysis) -> MemoryDiff:
+    """Compare two memory analyses (give them `max_live=0`, so every value at the peak is matched).
+
+    A value at one peak is matched with one at the other of the same identity (`_buffer_key`), then
+    what is left by source line and shape alone (`jax.checkpoint` renames the scope of the ops it
+    wraps); each match is used once, so a second copy of a tensor that only `after` holds appears."""
+    appeared, disappeared = list(after.live_at_peak), list(before.live_at_peak)
+    kept = 0
+    for key in (_buffer_key, _loose_key):  # the exact identity first, then source line and shape alone
+        pool: dict[tuple[Any, ...], list[LiveBuffer]] = defaultdict(list)
+        for b in disappeared:
+            pool[key(b)].append(b)
+        unmatched = []
+        for b in appeared:
+            matches = pool.get(key(b))
+            if matches:
+                matches.pop()
+                kept += 1
+            else:
+                unmatched.append(b)
+        appeared, disappeared = unmatched, [b for bs in pool.values() for b in bs]
+    order = lambda b: (-b.bytes, b.name)  # noqa: E731
+
+    def figures(m: MemoryAnalysis) -> dict[str, int | None]:
+        return {k: getattr(m, k) for k in MEMORY_FIGURES}
+
+    return MemoryDiff(figures(before), figures(after), dict(before.provenance), dict(after.provenance),
+                      tuple(sorted(appeared, key=order)), tuple(sorted(disappeared, key=order)), kept,
+                      before.peak_instruction, after.peak_instruction)
+
+
+def _buffer_key(b: LiveBuffer) -> tuple[Any, ...]:
+    """What a value at the peak is, whatever XLA named it: its writer's scope path and source line and
+    its shape; an entry parameter by its number and shape; without metadata, its kernel's opcode-like
+    name without XLA's numbering (`fusion.12` -> `fusion`)."""
+    if b.parameter is not None:
+        return ("parameter", b.parameter, b.shape)
+    op_name = normalize_op_name(b.op_name)
+    if op_name or b.source:
+        return ("op", op_name, b.source, b.shape)
+    return ("name", re.sub(r"[.\d]+$", "", b.kernel), b.shape)
+
+
+def _loose_key(b: LiveBuffer) -> tuple[Any, ...]:
+    return ("source", b.source, b.shape) if b.source else _buffer_key(b)

@@ -40,15 +40,20 @@ range over the flattened schedule, and the peak moment) and `BufferAssignment` (
    own size. `live_bytes[t]` is that sum at every t (the plot), and `max_live_bytes` its maximum,
    which can sit elsewhere (XLA's search also counts, at T, the values that died at T-1).
 
-Argument, output and alias bytes are exact (from the entry's parameters, its root and the module's
-`input_output_alias`, counted per buffer as `Compiled.memory_analysis()` counts allocations). Temp
-bytes need XLA's heap simulator (its packing, alignment and fragmentation): irscope reports the
-peak of temporaries it can see, labelled `estimated`, and XLA's exact figure (provenance `xla`) when
-it reads a buffer-assignment dump (`irscope.frontends.xla_buffers`).
+Sizes: a value's `size` is its logical size, as XLA's live ranges count it on every backend (XLA:TPU
+included: an `s32[]{:T(128)}` is 4 bytes there), in every memory space (TPU's VMEM, `S(1)`, too); its
+`allocated` size is what its buffer takes (padded to whole tiles, a TPU tuple's index table to 512
+bytes). `peak_allocated_bytes` sums the allocated sizes at the peak in the main memory only.
 
-Not handled yet: values in a non-default memory space (`S(1)`, host offload) are counted with the
-others; asynchronous computations on other execution threads are flattened like calls; the sizes
-of TPU tiled layouts are the logical sizes.
+Argument, output and alias bytes are exact (from the entry's parameters, its root and the module's
+`input_output_alias`, counted per buffer at allocated sizes as `Compiled.memory_analysis()` counts
+allocations). Temp bytes need XLA's heap simulator (its packing, alignment and fragmentation): irscope
+reports the peak of temporaries it can see, labelled `estimated`; XLA's figures replace it (provenance
+`xla`) when the compile is at hand (`with_compiler_figures`: `memory_analysis()`) or a buffer-assignment
+dump is read (`with_xla_figures`, `irscope.frontends.xla_buffers`).
+
+Not handled yet: asynchronous computations on other execution threads are flattened like calls; host
+offload (`S(5)`) is counted like any other space.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from irscope.ir.hlo import Computation, Instruction, Module, Shape
-from irscope.ir.layout import tiled_byte_size
+from irscope.ir.layout import is_tiled, tiled_byte_size
 from irscope.ir.opcodes import ELEMENTWISE_FLOP, TRANSCENDENTAL
 from irscope.ir.source import instruction_location
 
@@ -77,6 +82,9 @@ _START_OPERANDS_AT = {"copy-start": 1, "async-start": 0, "all-gather-start": 0, 
 # In-place ops: result {} shares operand 0's buffer (HloDataflowAnalysis::GetInPlaceInputOutputPairs).
 _IN_PLACE = frozenset({"dynamic-update-slice", "scatter"})
 
+# XLA:TPU allocates a tuple's index table in whole tiles of this many bytes (seen in its buffer assignment).
+_TPU_TABLE_TILE = 512
+
 _ALIAS_ENTRY = re.compile(r"\{([\d,\s]*)\}\s*:\s*\(\s*(\d+)\s*,\s*\{([\d,\s]*)\}")
 
 
@@ -91,9 +99,12 @@ class _Value:
     shape: Shape
     phi: bool = False
     size: int = 0
-    """Bytes of the value (a tuple: its index table; a tiled layout: padded to whole tiles)."""
+    """Bytes of the value as XLA's live ranges count them: its logical size (a tuple: its index table;
+    a tiled layout is not padded)."""
+    allocated: int = 0
+    """Bytes its buffer takes: `size`, padded to whole tiles when the layout is tiled (XLA:TPU)."""
     event_size: int = 0
-    """Bytes of the whole instruction's shape, which XLA's peak-moment search counts for each value."""
+    """Logical bytes of the whole instruction's shape, which XLA's peak-moment search counts for each value."""
     start: int = 0
     end: int = 0
 
@@ -123,6 +134,8 @@ class LiveBuffer:
     """First logical time it is live (an index into `MemoryAnalysis.schedule`)."""
     end: int
     """Last logical time it is live."""
+    parameter: int | None = None
+    """The entry parameter's number, when the value is (part of) one."""
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "bytes": self.bytes, "shape": self.shape, "kernel": self.kernel,
@@ -154,6 +167,11 @@ class MemoryAnalysis:
     tuple-shaped instruction by the instruction's index table, so its peak moment can be elsewhere."""
     max_live_index: int | None = None
     """Where `max_live_bytes` first happens."""
+    peak_allocated_bytes: int | None = None
+    """The values live at the peak at the sizes their buffers take in the device's main memory: padded
+    to whole tiles (XLA:TPU's tiled layouts), and without those in another memory space (`S(1)`, TPU's
+    on-chip VMEM). XLA's live-range peak (`peak_bytes`) counts logical sizes in every memory space;
+    on the CPU and the GPUs the two are equal."""
     schedule: tuple[str, ...] = ()
     """The flattened schedule (instruction names, loop bodies before their loop)."""
     live_bytes: tuple[int, ...] = ()
@@ -182,6 +200,7 @@ class MemoryAnalysis:
             "peak_instruction": self.peak_instruction,
             "max_live_bytes": self.max_live_bytes,
             "max_live_index": self.max_live_index,
+            "peak_allocated_bytes": self.peak_allocated_bytes,
             "live_at_peak": [b.to_json() for b in self.live_at_peak],
             "provenance": dict(self.provenance),
             **({"xla": dict(self.xla)} if self.xla is not None else {}),
@@ -219,12 +238,13 @@ def analyze_memory(module: Module, *, max_live: int = 20) -> MemoryAnalysis:
     at_peak = sorted((v for v in model.values if v.start <= peak_index <= v.end),
                      key=lambda v: (-v.size, v.name))
     peak_bytes = sum(v.size for v in at_peak)
+    allocated = sum(v.allocated for v in at_peak if not _other_space(v.shape))
     temp = model.temp_peak()
     shown = at_peak[:max_live] if max_live else at_peak
     most = max(live, default=0)
     return MemoryAnalysis(
         module.name, argument, output, alias, temp, peak_bytes, peak_index,
-        max_live_bytes=most, max_live_index=live.index(most) if live else None,
+        max_live_bytes=most, max_live_index=live.index(most) if live else None, peak_allocated_bytes=allocated,
         schedule=tuple(inst.name for inst, _ in model.sequence), live_bytes=tuple(live),
         live_at_peak=tuple(model.live_buffer(v) for v in shown),
         provenance={**provenance, "temp_bytes": "estimated", "peak_bytes": "estimated", "peak_index": "estimated",
@@ -244,15 +264,18 @@ class _Model:
         self.sets: dict[int, dict[Index, _Value]] = {}  # id(instruction) -> index -> value
         self.parent: dict[int, int] = {}  # union-find over value ids (buffers)
         self.async_done: dict[str, Instruction] = {}  # async computation -> its async-done
+        entry = module.entry
+        self.tiled = any(is_tiled(leaf) for s in [entry.root.shape, *(p.shape for p in entry.parameters)]
+                         for leaf in _leaves(s))
 
     # --- exact figures -------------------------------------------------------------------------------
 
     def io_bytes(self) -> tuple[int, int, int]:
         entry = self.module.entry
-        argument = sum(_shape_bytes(p.shape) for p in entry.parameters)
-        output = _shape_bytes(entry.root.shape)
+        argument = sum(self._shape_bytes(p.shape) for p in entry.parameters)
+        output = self._shape_bytes(entry.root.shape)
         params = entry.parameters
-        alias = sum(_bytes(params[param].shape.subshape(pidx))
+        alias = sum(self._allocated(params[param].shape.subshape(pidx))
                     for _, param, pidx in set(input_output_aliases(self.module))
                     if param < len(params) and _valid(params[param].shape, pidx))
         return argument, output, alias
@@ -279,8 +302,8 @@ class _Model:
             if v.instruction.opcode != "constant" and groups[v.id] not in io_buffers and not _other_space(v.shape):
                 end = ends.get(v.id, v.end)
                 if end >= v.start:
-                    delta[v.start] += v.size
-                    delta[end + 1] -= v.size
+                    delta[v.start] += v.allocated
+                    delta[end + 1] -= v.allocated
         # An output buffer exists from the start, but holds its value only from its first write: before
         # that XLA packs temporaries into it (so they do not count as temp bytes).
         param_buffers = {groups[v.id] for p in entry.parameters for v in self.sets.get(id(p), {}).values()}
@@ -289,7 +312,7 @@ class _Model:
             g = groups[v.id]
             if g in io_buffers and g not in param_buffers and v.instruction.opcode != "constant":
                 start, size = first_write.get(g, (n, 0))
-                first_write[g] = (min(start, v.start), max(size, v.size))
+                first_write[g] = (min(start, v.start), max(size, v.allocated))
         free = [0] * (n + 2)
         for start, size in first_write.values():
             free[0] += size
@@ -319,7 +342,7 @@ class _Model:
                 continue
             comp = self.module.computations[comp_name]
             operand = self.sets.get(id(comp.by_name[inst.operands[0]]), {}).get(())
-            if (operand is not None and operand.size == result.size and operand.end == result.start
+            if (operand is not None and operand.allocated == result.allocated and operand.end == result.start
                     and operand.instruction.opcode != "constant" and id(operand.instruction) not in readonly):
                 pairs.append((operand, result))
         return pairs
@@ -352,10 +375,25 @@ class _Model:
             self.sequence.append((inst, comp.name))
         self.span[comp.name] = (start, len(self.sequence))
 
+    def _allocated(self, shape: Shape) -> int:
+        """Bytes of one buffer: an array padded to whole tiles when its layout is tiled; a tuple's index
+        table 8 bytes per element, which XLA:TPU (a module with tiled layouts) pads to whole 512-byte
+        tiles (its buffer assignment gives a 7- or a 21-element tuple 512 bytes)."""
+        if shape.is_tuple:
+            table = shape.byte_size
+            return -(-table // _TPU_TABLE_TILE) * _TPU_TABLE_TILE if self.tiled and table else table
+        return _bytes(shape)
+
+    def _shape_bytes(self, shape: Shape) -> int:
+        """Bytes of every buffer of a shape: the leaves and each tuple's index table."""
+        if not shape.is_tuple:
+            return self._allocated(shape)
+        return self._allocated(shape) + sum(self._shape_bytes(s) for s in shape.tuple_shapes)
+
     def _new(self, inst: Instruction, comp: str, index: Index, *, phi: bool = False) -> _Value:
         shape = inst.shape.subshape(index)
-        value = _Value(len(self.values), inst, comp, index, shape, phi, size=_bytes(shape),
-                       event_size=_bytes(inst.shape))
+        value = _Value(len(self.values), inst, comp, index, shape, phi, size=shape.byte_size,
+                       allocated=self._allocated(shape), event_size=inst.shape.byte_size)
         self.values.append(value)
         self.parent[value.id] = value.id
         return value
@@ -621,8 +659,10 @@ class _Model:
 
     def live_buffer(self, v: _Value) -> LiveBuffer:
         inst = v.instruction
+        entry_parameter = inst.opcode == "parameter" and v.computation == self.module.entry_name
         return LiveBuffer(v.name, v.size, v.shape.short(), inst.name, v.computation, inst.op_name,
-                          instruction_location(self.module, inst), v.start, v.end)
+                          instruction_location(self.module, inst), v.start, v.end,
+                          inst.parameter_number if entry_parameter else None)
 
 
 def _while_parts(inst: Instruction) -> tuple[str, str]:
@@ -658,11 +698,8 @@ def _valid(shape: Shape, index: Index) -> bool:
     return True
 
 
-def _shape_bytes(shape: Shape) -> int:
-    """Bytes of every buffer of a shape: the leaves and each tuple's index table."""
-    if not shape.is_tuple:
-        return _bytes(shape)
-    return shape.byte_size + sum(_shape_bytes(s) for s in shape.tuple_shapes)
+def _leaves(shape: Shape) -> list[Shape]:
+    return [leaf for s in shape.tuple_shapes for leaf in _leaves(s)] if shape.is_tuple else [shape]
 
 
 _SPACE = re.compile(r"S\((\d+)\)")
@@ -714,6 +751,32 @@ def with_xla_figures(analysis: MemoryAnalysis, *, temp_bytes: int, peak_index: i
     (provenance `xla`), and its live-range peak is kept beside irscope's for comparison."""
     from dataclasses import replace
 
-    xla = {"temp_bytes": temp_bytes, "peak_index": peak_index, "peak_bytes": peak_bytes}
+    xla = {**(analysis.xla or {}), "temp_bytes": temp_bytes, "peak_index": peak_index, "peak_bytes": peak_bytes}
     return replace(analysis, temp_bytes=temp_bytes, xla=xla,
                    provenance={**analysis.provenance, "temp_bytes": "xla"})
+
+
+COMPILER_FIGURES = ("argument_bytes", "output_bytes", "alias_bytes", "temp_bytes")
+_TPU_TEMP_NOTE = ("XLA:TPU's memory_analysis() temp figure is not the sum of the temps in its buffer "
+                  "assignment (compiled without the device it is often 0); --xla-dump DIR reads that")
+
+
+def with_compiler_figures(analysis: MemoryAnalysis, figures: Mapping[str, int] | None, *,
+                          platform: str | None = None) -> MemoryAnalysis:
+    """`analysis` with the compiler's own argument, output, alias and temp bytes (provenance `xla`):
+    `figures` is `Compiled.memory_analysis()` of the compile the module came from, as a mapping with
+    the keys of `COMPILER_FIGURES` (`irscope.frontends.targets.MemoryAnalysis.to_json()`). irscope's
+    figures it replaces are kept in `xla["irscope"]` for comparison; the peak stays irscope's.
+    None leaves `analysis` as it is."""
+    from dataclasses import replace
+
+    if figures is None:
+        return analysis
+    changes = {key: int(figures[key]) for key in COMPILER_FIGURES if figures.get(key) is not None}
+    ours = {key: getattr(analysis, key) for key in changes}
+    note = analysis.note
+    if platform == "tpu" and "temp_bytes" in changes:
+        note = f"{note}; {_TPU_TEMP_NOTE}" if note else _TPU_TEMP_NOTE
+    return replace(analysis, **changes, note=note,
+                   xla={**(analysis.xla or {}), "memory_analysis": changes, "irscope": ours},
+                   provenance={**analysis.provenance, **dict.fromkeys(changes, "xla")})

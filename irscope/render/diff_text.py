@@ -17,7 +17,8 @@ from irscope.render.table import human_bytes, human_count, human_time
 from irscope.util.text import align_row, column_widths
 
 if TYPE_CHECKING:
-    from irscope.passes.diff import ChangeGroup, Delta, DiffResult, KernelChange
+    from irscope.passes.diff import ChangeGroup, Delta, DiffResult, KernelChange, MemoryDiff
+    from irscope.passes.memory import LiveBuffer
 
 MARK = {"changed": "~", "added": "+", "removed": "-", "unchanged": "="}
 _LABEL_WIDTH = 64
@@ -90,8 +91,14 @@ def diff_text(result: DiffResult, *, max_rows: int | None = 60, show_unchanged: 
         if len(result.other_changes) > 10:
             lines.append(f"  ... {len(result.other_changes) - 10:,} more (--json for all)")
     lines += ["", *_totals(result)]
+    if result.memory is not None:
+        lines += ["", *memory_diff_text(result.memory, max_rows=10 if max_rows else None)]
     if result.identical:
-        lines += ["", f"no difference: all {s['unchanged']:,} kernels matched and unchanged"]
+        memory = result.memory
+        moved = memory is not None and (memory.appeared or memory.disappeared or any(memory.delta.values()))
+        lines += ["", f"no kernel difference: all {s['unchanged']:,} kernels matched and unchanged; the schedule "
+                      "differs (memory above)" if moved else
+                  f"no difference: all {s['unchanged']:,} kernels matched and unchanged"]
     return "\n".join(lines)
 
 
@@ -160,3 +167,39 @@ def _percent(before: float, after: float) -> str:
     if before <= 0:
         return "(new)"
     return f"{100 * (after - before) / before:+.1f}%"
+
+
+_MEMORY_LABELS = {"argument_bytes": "arguments", "output_bytes": "outputs", "alias_bytes": "aliased",
+                  "temp_bytes": "temps", "peak_bytes": "peak"}
+
+
+def memory_diff_text(memory: MemoryDiff, *, max_rows: int | None = 10) -> list[str]:
+    """The memory section: each figure before and after with its delta, then the values that appear at or
+    disappear from the peak (matched by op_name, source and shape, not by name)."""
+    header = ["memory", "before", "after", "Δ", ""]
+    rows = []
+    for key, label in _MEMORY_LABELS.items():
+        a, b, d = memory.before[key], memory.after[key], memory.delta[key]
+        where = {memory.provenance_before.get(key, "unknown"), memory.provenance_after.get(key, "unknown")}
+        rows.append([label, "unknown" if a is None else human_bytes(a), "unknown" if b is None else human_bytes(b),
+                     "" if d is None else signed(d, human_bytes),
+                     ("" if a is None or b is None else _percent(a, b)) + f"  [{'/'.join(sorted(where))}]"])
+    widths = column_widths([header, *rows])
+    right = {1, 2, 3}
+    lines = [align_row(header, widths, right)] + [align_row(r, widths, right) for r in rows]
+    if memory.peak_instruction_before or memory.peak_instruction_after:
+        lines.append(f"peak at {memory.peak_instruction_before} -> {memory.peak_instruction_after}; "
+                     f"{memory.kept:,} values at both peaks")
+    for title, mark, buffers in (("appear at the peak", "+", memory.appeared),
+                                 ("disappear from the peak", "-", memory.disappeared)):
+        if buffers:
+            lines.append(f"{title} ({len(buffers):,}, {human_bytes(sum(b.bytes for b in buffers))}):")
+            lines += [f"  {mark} {_buffer_line(b)}" for b in buffers[:max_rows]]
+            if max_rows is not None and len(buffers) > max_rows:
+                lines.append(f"  ... {len(buffers) - max_rows:,} more (--json for all)")
+    return lines
+
+
+def _buffer_line(b: LiveBuffer) -> str:
+    where = " ".join(x for x in (b.op_name, b.source) if x)
+    return f"{human_bytes(b.bytes):>10}  {b.shape:<16} {b.name:<28} {where}"

@@ -19,6 +19,8 @@ from irscope.util.files import write_atomic
 from irscope.util.text import text_table
 
 PLOT_FORMATS = (".png", ".svg")
+# The y axis reaches this far above the most live bytes, so the peak's label has a free band to sit in.
+_HEADROOM = 1.25
 
 
 def _figure_line(label: str, value: int | None, provenance: str) -> str:
@@ -35,6 +37,10 @@ def memory_text(analysis: MemoryAnalysis, *, max_rows: int = 10) -> str:
         lines.append(_figure_line(label, getattr(analysis, key), p.get(key, "unknown")))
     if analysis.peak_index is not None:
         lines[-1] += f" at {analysis.peak_index} of {len(analysis.schedule)} ({analysis.peak_instruction})"
+    if analysis.peak_allocated_bytes is not None and analysis.peak_allocated_bytes != analysis.peak_bytes:
+        lines.append(f"  allocated  {human_bytes(analysis.peak_allocated_bytes)} ({analysis.peak_allocated_bytes:,} B) "
+                     "at the peak in main memory: the same values padded to whole tiles, without those in other "
+                     "memory spaces (S(1): on-chip VMEM); XLA's live-range peak counts logical sizes in every space")
     if analysis.max_live_index is not None and analysis.max_live_index != analysis.peak_index:
         lines.append(f"  most live  {human_bytes(analysis.max_live_bytes or 0)} ({analysis.max_live_bytes:,} B) at "
                      f"{analysis.max_live_index} ({analysis.schedule[analysis.max_live_index]}); XLA's peak search adds "
@@ -71,7 +77,7 @@ def memory_figure(analysis: MemoryAnalysis, *, top: int = 6) -> Any:
     n = len(analysis.live_bytes)
     xs = list(range(n))
     scale, unit = _unit(max(analysis.live_bytes))
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(12, 4.5))
     shown = analysis.live_at_peak[:top]
     layers = [[b.bytes / scale if b.start <= t <= b.end else 0.0 for t in xs] for b in shown]
     # Everything but the largest values at the peak is the grey base; the named values stack on it.
@@ -87,9 +93,14 @@ def memory_figure(analysis: MemoryAnalysis, *, top: int = 6) -> Any:
             label="all live bytes")
     peak = analysis.live_bytes[analysis.peak_index] / scale
     ax.axvline(analysis.peak_index, color="crimson", linestyle="--", linewidth=1)
-    ax.annotate(f"XLA's peak {human_bytes(analysis.peak_bytes or 0)}\nat {analysis.peak_index} "
-                f"({analysis.peak_instruction})", (analysis.peak_index, peak), textcoords="offset points",
-                xytext=(-150 if analysis.peak_index > n / 2 else 8, -24), color="crimson", fontsize=8)
+    # The label sits in the band above the curve (the y axis leaves it free), in the corner away from
+    # the peak, with an arrow to it: it never covers the curve, the stack or the legend (outside).
+    left = analysis.peak_index > n / 2
+    ax.annotate(f"XLA's peak {human_bytes(analysis.peak_bytes or 0)} at {analysis.peak_index} "
+                f"({analysis.peak_instruction})", xy=(analysis.peak_index, peak), xycoords="data",
+                xytext=(0.02 if left else 0.98, 0.95), textcoords="axes fraction", ha="left" if left else "right",
+                va="top", color="crimson", fontsize=8,
+                arrowprops={"arrowstyle": "->", "color": "crimson", "linewidth": 0.8})
     if analysis.max_live_index is not None and analysis.max_live_index != analysis.peak_index:
         ax.axvline(analysis.max_live_index, color="0.4", linestyle=":", linewidth=1,
                    label=f"most live bytes: {human_bytes(analysis.max_live_bytes or 0)} at {analysis.max_live_index}")
@@ -97,8 +108,8 @@ def memory_figure(analysis: MemoryAnalysis, *, top: int = 6) -> Any:
     ax.set_ylabel(f"live {unit}")
     ax.set_title(f"{analysis.module}: live bytes over the schedule")
     ax.set_xlim(0, max(n - 1, 1))
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", fontsize=7, framealpha=0.8)
+    ax.set_ylim(0, max(analysis.live_bytes) / scale * _HEADROOM or 1.0)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
 
