@@ -204,3 +204,154 @@ def test_viewer_starts_and_shows_the_graph(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+# ------------------------------------------------------------------------------------------------
+# diff: two programs side by side, kernels marked by irscope.passes.diff's matching
+
+
+def _compiled(fn, *shapes):
+    import jax
+    import jax.numpy as jnp
+
+    text = jax.jit(fn).lower(*(jnp.ones(s, jnp.float32) for s in shapes)).compile().as_text()
+    return analyze(parse_module(text, fn.__name__), hw.get_chip("h100"))
+
+
+@pytest.fixture(scope="module")
+def mlp_pair():
+    """A 2-layer and a 3-layer tanh MLP compiled by XLA here: the third layer's kernels are added."""
+    import jax.numpy as jnp
+
+    def two_layers(x, w1, w2):
+        return jnp.tanh(x @ w1) @ w2
+
+    def three_layers(x, w1, w2):
+        return jnp.tanh(jnp.tanh(x @ w1) @ w2) @ w2
+
+    from irscope.passes.diff import diff_reports
+
+    before = _compiled(two_layers, (64, 128), (128, 128), (128, 128))
+    after = _compiled(three_layers, (64, 128), (128, 128), (128, 128))
+    return diff_reports(before, after), before, after
+
+
+def test_diff_marks_added_changed_and_removed_kernels_on_each_side(mlp_pair, tmp_path):
+    result, before, after = mlp_pair
+    assert result.summary["added"] > 0
+    left, right = me.diff_models(result, before, after)
+    assert {"diff", "delta-bytes"} <= set(right.available_overlays())
+    assert {g.id for g in left.graphs}.isdisjoint(g.id for g in right.graphs)  # one viewer holds both
+    for model, side, word in ((left, "before", "removed"), (right, "after", "added")):
+        report = before if side == "before" else after
+        paths = me.write_dir(model, tmp_path / side, model.available_overlays())
+        graphs = _load_graphs(paths[0])
+        gid = graphs[0].id
+        assert gid == f"{report.module.entry_name} ({side})"
+        status = dacite.from_dict(data_class=node_data_builder.GraphNodeData,
+                                  data=json.loads((tmp_path / side / f"{side}_{report.module.name}.diff.json")
+                                                  .read_text())[gid])
+        legend = {t.value: t.bgColor for t in status.thresholds}
+        shown = {node: list(me.DIFF_COLORS)[r.value] for node, r in status.results.items()}
+        assert all(legend[r.value] == r.bgColor for r in status.results.values())
+        # exactly the diff's verdict for every kernel of the entry computation, by name
+        expected = {getattr(c, side).name: c.status for c in result.kernels
+                    if getattr(c, side) is not None and getattr(c, side).computation == report.module.entry_name}
+        assert shown == expected
+        assert set(expected.values()) <= {"unchanged", "changed", word}
+        delta = json.loads((tmp_path / side / f"{side}_{report.module.name}.delta-bytes.json").read_text())[gid]
+        for change in result.kernels:
+            info = getattr(change, side)
+            if info is not None and info.name in delta["results"]:
+                assert delta["results"][info.name]["value"] == change.delta.bytes_accessed
+                if change.status == "added":
+                    assert change.delta.bytes_accessed == info.bytes_accessed > 0
+        attrs = {kv.key: kv.value for n in graphs[0].nodes if n.id in expected for kv in n.attrs}
+        assert "diff" in attrs and "delta bytes" in attrs
+
+
+def test_diff_viewer_opens_the_two_programs_in_split_panes(mlp_pair):
+    from urllib.parse import unquote
+
+    result, before, after = mlp_pair
+    models = me.diff_models(result, before, after)
+    config = me.viewer_config(models, [["diff"], ["diff", "delta-bytes"]], side_by_side=True)
+    data = json.loads(unquote(config.to_url_param_value()))
+    assert [m["url"] for m in data["models"]] == [f"graphs://{m.label}/{i}" for i, m in enumerate(models)]
+    panes = data["uiState"]["paneStates"]
+    assert [p["selectedGraphId"] for p in panes] == [m.graphs[0].id for m in models]
+    assert [p["widthFraction"] for p in panes] == [0.5, 0.5]
+    assert data["nodeDataTargets"] == [models[0].label, models[1].label, models[1].label]
+
+
+def test_diff_cli_writes_both_programs(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "inspect.diff", str(DATA / "gelu_exact.hlo"),
+                           str(DATA / "gelu_tanh.hlo"), "--model-explorer-out", str(tmp_path), "--overlays", "diff"],
+                          capture_output=True, text=True, cwd=REPO, env=ENV, timeout=300)
+    assert proc.returncode == 1, proc.stderr  # diff's status: the programs differ
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "after_jit_mlp.diff.json", "after_jit_mlp.graphs.json", "before_jit_mlp.diff.json", "before_jit_mlp.graphs.json"]
+    after = json.loads((tmp_path / "after_jit_mlp.diff.json").read_text())["main.1 (after)"]["results"]
+    assert {n for n, r in after.items() if r["value"] == list(me.DIFF_COLORS).index("changed")} == {
+        "multiply_multiply_fusion", "multiply_multiply_fusion.1", "multiply_multiply_fusion.2"}
+    bad = subprocess.run([sys.executable, "-m", "inspect.diff", str(DATA / "gelu_exact.hlo"),
+                          str(DATA / "gelu_tanh.hlo"), "--model-explorer-out", str(tmp_path), "--overlays", "dif"],
+                         capture_output=True, text=True, cwd=REPO, env=ENV, timeout=300)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# memory: bytes alive at the peak
+
+
+def test_memory_overlay_adds_up_to_the_peak(tmp_path):
+    from irscope.passes.memory import analyze_memory
+
+    report = analyze(parse_module((DATA / "gelu_tanh.hlo").read_text(), "gelu"), hw.get_chip("h100"))
+    model = me.hlo_model(report)
+    assert "memory" in model.available_overlays()
+    paths = me.write_dir(model, tmp_path, ["memory"])
+    gid = report.module.entry_name
+    data = dacite.from_dict(data_class=node_data_builder.GraphNodeData, data=json.loads(paths[1].read_text())[gid])
+    kernels = {r.kernel.name for r in report.rows if r.kernel.computation == gid}
+    assert set(data.results) == kernels
+    # what the kernels hold plus the (not donated, so alive to the end) parameters is XLA's peak figure
+    params = sum(p.shape.byte_size for p in report.module.entry.parameters)
+    held = sum(r.value for r in data.results.values())
+    assert params > 0 and held > 0
+    assert held + params == analyze_memory(report.module).peak_bytes
+    # an unscheduled module has no peak, so no memory overlay
+    text = (DATA / "mlp_before_optimization.hlo").read_text()
+    unscheduled = analyze(parse_module(text, "mlp"), hw.get_chip("h100"))
+    assert "memory" not in me.hlo_model(unscheduled).available_overlays()
+    bad = _cli(str(DATA / "mlp_before_optimization.hlo"), "--model-explorer-out", str(tmp_path), "--overlays", "memory")
+    assert bad.returncode == 2 and "no 'memory' figures" in bad.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# the adapter extension, through Model Explorer's own extension manager
+
+
+def test_adapter_extension_converts_an_hlo_dump_and_a_model_file():
+    from model_explorer.extension_manager import ExtensionManager
+
+    manager = ExtensionManager(["irscope.cli.viewer_ext"])
+    manager.load_extensions()
+    meta = next(m for m in manager.get_extensions_metadata() if m["id"] == "irscope_kernel_graph")
+    assert meta["type"] == "adapter" and {"hlo", "py"} <= set(meta["fileExts"])
+
+    def convert(path):
+        return manager.run_cmd({"extensionId": "irscope_kernel_graph", "cmdId": "convert", "modelPath": str(path),
+                                "settings": {}, "deleteAfterConversion": False})
+
+    path = DATA / "corpus" / "hlo" / "ssd_mobilenet_tf.hlo"
+    graphs = [dacite.from_dict(data_class=graph_builder.Graph, data=g) for g in convert(path)["graphs"]]
+    report = analyze(parse_module(path.read_text(), str(path)), hw.get_chip("cpu"))
+    assert graphs[0].id == report.module.entry_name
+    assert {n.id for n in graphs[0].nodes} == set(report.graph().nodes)
+    collections = convert(REPO / "examples" / "mlp.py")["graphCollections"]
+    assert [c["label"] for c in collections] == ["mlp"]
+    nodes = collections[0]["graphs"][0]["nodes"]
+    assert sum(1 for n in nodes if any(kv["key"] == "FLOPs" for kv in n["attrs"])) >= 3
+    with pytest.raises(Exception, match="no such file"):
+        convert(DATA / "no_such.hlo")
