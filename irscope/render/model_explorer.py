@@ -44,6 +44,7 @@ from irscope.render.table import human_bytes, human_count, human_time, short_sou
 
 INSTALL_HINT = "Model Explorer is not installed: pip install 'irscope[viewer]' (ai-edge-model-explorer)"
 
+
 @dataclass(frozen=True)
 class Overlay:
     """One node-data overlay: what it shows, how a node's value is read, and how values are coloured."""
