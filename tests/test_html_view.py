@@ -70,6 +70,7 @@ def test_search_finds_a_kernel_and_shows_its_figures(tmp_path):
     found = _open(hlo_page(report), tmp_path, "multiply_multiply_fusion.1")
     assert found.get("ready") == "1", "the page's script did not run"
     assert found["found"] == "multiply_multiply_fusion.1"
+    assert float(found["zoom"]) >= 0.8 and int(found["in-view"]) == int(found["drawn"])  # small: all of it shows
     assert 'id="selected">multiply_multiply_fusion.1<' in found["dom"]
     row = next(r for r in report.rows if r.kernel.name == "multiply_multiply_fusion.1")
     assert f"({int(row.cost.bytes_read + row.cost.bytes_written):,})" in found["dom"]
@@ -108,6 +109,8 @@ def test_the_12_layer_training_step_loads_and_search_finds_a_kernel(tmp_path):
     assert found.get("ready") == "1"
     assert found["found"] == target
     assert int(found["drawn"]) <= 100 and int(found["drawn-after-search"]) <= 100
+    # it opens readable: labels at 0.8x or more, several boxes on screen (not a thin strip of the whole)
+    assert float(found["zoom"]) >= 0.8 and int(found["in-view"]) >= 5
     print(f"\n12-layer step: {len(kernels)} kernels; load {found['load-ms']} ms (layout {found['layout-ms']} ms), "
           f"search {found['search-ms']} ms (layout {found['search-layout-ms']} ms)")
 

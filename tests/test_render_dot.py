@@ -332,8 +332,12 @@ def test_scope_selects_kernels() -> None:
     kernels = [n for n in view.nodes if n.copy_of is None and not n.is_input]
     assert len(kernels) == len(_SUBLAYER)
     assert any("edges to kernels outside scope 'layer_1/' not drawn" in n for n in view.notes)
-    with pytest.raises(rd.RenderError, match="no kernel of main.42 has an op_name containing 'nope'"):
+    with pytest.raises(rd.RenderError, match="no kernel of main.42 has an op_name starting with it"):
         rd.build_view(g, scope="nope")
+    # a prefix, not a substring: from the start of the op_name or after a `/`
+    assert rd.build_view(g, scope="jit(step)/jvp(transformer)/layer_1/").nodes == view.nodes
+    with pytest.raises(rd.RenderError):
+        rd.build_view(g, scope="ayer_1/")
 
 
 def test_max_nodes_refuses_with_advice() -> None:
@@ -629,6 +633,7 @@ def test_view_invariants(rows: list, root_tuple: bool, collapse: bool, span: int
 # Counting kernels as the table does; saying when --expand could not expand
 
 DATA = Path(__file__).resolve().parent / "data"
+REPO = DATA.parent.parent
 
 
 @pytest.mark.parametrize("name", ["mlp_before_optimization.hlo", "gelu_tanh.hlo"])
@@ -669,7 +674,86 @@ def test_cli_expand_warns_on_stderr(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     assert main(["hlo", str(DATA / "gelu_tanh.hlo"), "--hw", "h100", "--svg", str(tmp_path / "g.svg"),
                  "--expand"]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "--expand" in line]
-    assert len(warnings) == 1 and "--computation" in warnings[0]
+    assert len(warnings) == 1 and "--computation" in warnings[0] and "--around" in warnings[0]
+
+
+def _ssd_graph() -> nx.MultiDiGraph:
+    from irscope.hw import get_chip
+    from irscope.ir.hlo_parser import parse_module
+    from irscope.passes.report import analyze
+
+    path = DATA / "corpus" / "hlo" / "ssd_mobilenet_tf.hlo"
+    return analyze(parse_module(path.read_text(), path.name), get_chip("h100")).graph()
+
+
+def test_constant_broadcasts_are_drawn_inside_their_user() -> None:
+    # TensorFlow's SSD-MobileNet, unfused: every bias and scale is a constant broadcast into one op
+    graph = _ssd_graph()
+    pairs = {v: u for u, v in graph.edges() if graph.nodes[u]["kind"] == "constant" and graph.out_degree(u) == 1
+             and graph.nodes[v]["opcode"] == "broadcast" and graph.in_degree(v) == 1}
+    assert len(pairs) > 100
+    view = rd.build_view(graph, collapse_repeats=False)
+    drawn = {n.id for n in view.nodes}
+    folded = [b for b in pairs if len(set(graph.successors(b))) == 1]
+    assert not set(pairs.values()) & drawn  # no constant of a pair is a node, nor a broadcast of one user...
+    assert not set(folded) & drawn
+    for b in set(pairs) - set(folded):  # a broadcast with several users stays, naming its constant
+        assert f"of {pairs[b]}" in next(n for n in view.nodes if n.id == b).lines
+    lines = [line for n in view.nodes for line in n.lines]
+    for b in folded:  # ...each is a line in its one user's label (three at most, then "+N more")
+        user = next(iter(graph.successors(b)))
+        node = next(n for n in view.nodes if n.id == user)
+        assert any(f"+ {b} of {pairs[b]} " in line for line in node.lines) or node.lines[-1].endswith("more")
+    assert sum(1 for line in lines if line.startswith("+ ")) >= len(folded) * 0.9
+    assert view.kernels == sum(1 for _, d in graph.nodes(data=True) if d["kind"] not in ("parameter", "constant"))
+    assert any("drawn in a label line" in note for note in view.notes)
+
+
+@needs_dot
+def test_ssd_mobilenet_is_no_longer_wide() -> None:
+    svg = rd.render_svg(_ssd_graph())
+    width, height = (float(x) for x in re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    assert width < 3_000  # 15,191 pt before constant broadcasts were folded into their users
+
+
+def test_around_draws_a_kernels_neighbourhood() -> None:
+    g = transformer_graph(3)
+    centre = "fusion.1.0.softmax"
+    assert centre in g
+    for depth in (0, 1, 2):
+        up = nx.single_source_shortest_path_length(g.reverse(copy=False), centre, cutoff=depth)
+        down = nx.single_source_shortest_path_length(g, centre, cutoff=depth)
+        view = rd.build_view(g, around=centre, depth=depth, collapse_repeats=False, long_edge_span=None)
+        kept = {n.copy_of or n.id for n in view.nodes if n.role in ("kernel", "copy")}
+        assert kept == set(up) | set(down)
+    with pytest.raises(rd.RenderError, match=r"--around softmax: no such kernel in main.42 \(did you mean "):
+        rd.build_view(g, around="softmax")
+
+
+def test_cli_narrowing_flags(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "inspect.hlo", str(DATA / "gelu_tanh.hlo"), *args],
+                              capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                              timeout=300)
+
+    for args, said in ((["--around", "nope", "--svg", str(tmp_path / "a.svg")], "--around nope: no such kernel"),
+                       (["--depth", "1", "--svg", str(tmp_path / "a.svg")], "give --around too"),
+                       (["--scope", "jit(mlp)/"], "give --svg PATH too"),
+                       (["--scope", "nope/", "--svg", str(tmp_path / "a.svg")], "--scope nope/: no kernel")):
+        proc = cli(*args)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, (args, proc.stderr)
+        assert said in proc.stderr
+    assert not (tmp_path / "a.svg").exists()
+    if HAVE_DOT:
+        ok = cli("--around", "multiply_multiply_fusion.1", "--depth", "1", "--svg", str(tmp_path / "n.svg"))
+        assert ok.returncode == 0, ok.stderr
+        svg = (tmp_path / "n.svg").read_text()
+        titles = set(re.findall(r"<title>([^<]*)</title>", svg))
+        assert {"multiply_multiply_fusion.1", "ynn_fusion.1", "ynn_fusion"} <= titles
+        assert "ynn_fusion.2" not in titles and "multiply_multiply_fusion.2" not in titles
 
 
 def test_every_graph_attribute_is_in_the_one_schema() -> None:

@@ -41,6 +41,7 @@ examples:
   python -m inspect.diff model.py model.py --xla-flags-after "--xla_disable_hlo_passes=fusion"
   python -m inspect.diff before.mlir after.mlir --json diff.json
   python -m inspect.diff examples/mlp.py examples/mlp.py --target-before h100 --target-after tpu-v5e
+  python -m inspect.diff model.py::step model.py::step_remat --model-explorer   (side by side, diff overlay)
 """
 
 _FLAG = re.compile(r"^(?:--)?(?P<name>xla_\w+)(?:=(?P<value>.*))?$", re.S)
@@ -86,6 +87,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from irscope.cli import target_args
 
     target_args.add_arguments(parser, per_side=True)  # --target, --target-before/-after, --mesh
+    from irscope.cli.viewer import add_arguments as add_viewer_arguments
+
+    add_viewer_arguments(parser, html=False)  # --model-explorer, --model-explorer-out DIR, --overlays, --port
     parser.set_defaults(func=run)
     _take_xla_flags_as_values(parser)
     return parser
@@ -136,8 +140,10 @@ def run(args: argparse.Namespace) -> int:
     common = parse_xla_flags(args.xla_flags, "--xla-flags")
     flags_before = {**common, **parse_xla_flags(args.xla_flags_before, "--xla-flags-before")}
     flags_after = {**common, **parse_xla_flags(args.xla_flags_after, "--xla-flags-after")}
+    from irscope.cli.viewer import show_diff, wanted
     from irscope.frontends.target_file import load_target
 
+    wants_viewer = wanted(args)  # its flags are checked before anything is compiled
     for target in (args.before, args.after):  # both are usable before anything is compiled
         load_target(target)
     before = _load(args, args.before, flags_before, "before")
@@ -159,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
         write_atomic(args.html, diff_html(result, before.text, after.text))
         if args.html != "-":
             progress(f"wrote {args.html}")
+    if wants_viewer:
+        show_diff(args, result, before.module, after.module, chip)
     return 0 if result.identical else 1
 
 

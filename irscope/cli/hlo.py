@@ -87,6 +87,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     out.add_argument("--expand", action="store_true", help="in the SVG, draw each fusion's ops as a cluster")
     out.add_argument("--color-by", choices=("kind", "bound"), default="kind", help="SVG node colours")
     out.add_argument("--computation", metavar="NAME", help="draw this computation instead of the entry")
+    out.add_argument("--scope", metavar="PREFIX",
+                     help="in the SVG, only kernels whose op_name starts with PREFIX (at its start or after a /)")
+    out.add_argument("--around", metavar="KERNEL", help="in the SVG, only KERNEL and the kernels --depth hops from it")
+    out.add_argument("--depth", type=_count, metavar="N", help="hops up and down for --around (default 2)")
     out.add_argument("--sort", choices=SORT_KEYS, default=None,
                      help="order the table by bytes, FLOPs or time (costliest first; loop bodies × their trip "
                           "count; time is measured with --measure, else t@peak) or intensity (lowest first); "
@@ -146,6 +150,11 @@ def run(args: argparse.Namespace) -> int:
     path = target.path
     if args.computation and not args.svg:
         raise UserError(f"--computation {args.computation} picks the computation --svg draws: give --svg PATH too")
+    for flag, value in (("--scope", args.scope), ("--around", args.around)):
+        if value is not None and not args.svg:
+            raise UserError(f"{flag} {value} narrows the drawing --svg makes: give --svg PATH too")
+    if args.depth is not None and args.around is None:
+        raise UserError("--depth N counts hops from --around KERNEL: give --around too")
     from irscope.cli import target_args
 
     compile_target = target_args.resolve(args)  # --target/--mesh; sets the default --hw
@@ -378,8 +387,11 @@ def _write_svg(args: argparse.Namespace, report) -> None:
 
     from irscope.render.dot import render_svg
 
+    # Too many kernels to draw is an error (one line naming the flags that narrow it); --expand too big
+    # to draw is a warning, and the drawing is made without it.
     svg = render_svg(report.graph(args.computation), color_by=args.color_by, expand=args.expand,
-                     warn=lambda note: progress(f"warning: --expand: {note} (--computation NAME draws one)"))
+                     scope=args.scope, around=args.around, depth=2 if args.depth is None else args.depth,
+                     warn=lambda note: progress(f"warning: --expand: {note}"))
     write_atomic(args.svg, svg)
     progress(f"wrote {args.svg} ({os.path.getsize(args.svg):,} bytes)" if args.svg != "-" else "")
 

@@ -1,7 +1,8 @@
-"""The big-graph flags `hlo` and `tflite` share: `--model-explorer`, `--model-explorer-out DIR`, `--html PATH`.
+"""The big-graph flags `hlo`, `tflite` and `diff` share: `--model-explorer`, `--model-explorer-out DIR`,
+`--html PATH` (not on diff: it has its own side-by-side page).
 
-The commands call `add_arguments` once and `show_hlo` / `show_tflite` after their report; the work is in
-`irscope.render.model_explorer` and `irscope.render.html_view`.
+The commands call `add_arguments` once and `show_hlo` / `show_tflite` / `show_diff` after their report;
+the work is in `irscope.render.model_explorer` and `irscope.render.html_view`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from irscope.cli.common import UserError, progress, write_atomic
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, *, html: bool = True) -> None:
     view = parser.add_argument_group("viewing big graphs (Model Explorer: pip install 'irscope[viewer]')")
     view.add_argument("--model-explorer", action="store_true",
                       help="start Google's Model Explorer on localhost with the kernel graphs and overlays loaded "
@@ -23,9 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="write the Model Explorer graph JSON and one node-data JSON per overlay into DIR")
     view.add_argument("--overlays", metavar="LIST",
                       help="node-data overlays, comma-separated: bytes, time (t@peak), intensity, bound, measured, "
-                           "precision (default: all the program has)")
+                           "precision, memory (bytes alive at the peak; scheduled modules), diff and delta-bytes "
+                           "(diff only) (default: all the program has)")
     view.add_argument("--port", type=int, metavar="N", help="the viewer's port (default: a free one)")
     view.add_argument("--no-open", action="store_true", help="print the viewer's URL, do not open a browser")
+    if not html:
+        return
     view.add_argument("--html", metavar="PATH",
                       help="write one self-contained, offline HTML page of the kernel graph (pan, zoom, search, "
                            "collapse scopes, click a kernel for its figures)")
@@ -40,11 +44,11 @@ def wanted(args: argparse.Namespace) -> bool:
             raise UserError(f"--model-explorer-out {out}: is not a folder")
         if not out.exists() and not out.parent.is_dir():
             raise UserError(f"--model-explorer-out {out}: no such folder {str(out.parent)!r} to create it in")
-    return bool(args.model_explorer or args.model_explorer_out or args.html)
+    return bool(args.model_explorer or args.model_explorer_out or getattr(args, "html", None))
 
 
 def _show(args: argparse.Namespace, model_fn: Any, html_fn: Any) -> None:
-    if args.html:
+    if html_fn is not None and args.html:
         page = html_fn()
         write_atomic(args.html, page)
         progress(f"wrote {args.html} ({os.path.getsize(args.html):,} bytes)" if args.html != "-" else "")
@@ -52,15 +56,17 @@ def _show(args: argparse.Namespace, model_fn: Any, html_fn: Any) -> None:
         return
     from irscope.render import model_explorer as me
 
-    model = model_fn()
-    names = me.choose_overlays(model, args.overlays)
+    made = model_fn()
+    models = list(made) if isinstance(made, tuple) else [made]
+    names = [me.choose_overlays(model, args.overlays) for model in models]
     if args.model_explorer_out:
-        paths = me.write_dir(model, args.model_explorer_out, names)
-        progress(f"wrote {', '.join(str(p) for p in paths)}")
-        progress(f"open with: model-explorer {paths[0]}"
-                 + (f" --node_data_paths={','.join(str(p) for p in paths[1:])}" if paths[1:] else ""))
+        for model, chosen in zip(models, names, strict=True):
+            paths = me.write_dir(model, args.model_explorer_out, chosen)
+            progress(f"wrote {', '.join(str(p) for p in paths)}")
+            progress(f"open with: model-explorer {paths[0]}"
+                     + (f" --node_data_paths={','.join(str(p) for p in paths[1:])}" if paths[1:] else ""))
     if args.model_explorer:
-        me.serve([model], [names], port=args.port, open_browser=not args.no_open)
+        me.serve(models, names, port=args.port, open_browser=not args.no_open, side_by_side=len(models) == 2)
 
 
 def show_hlo(args: argparse.Namespace, report: Any) -> None:
@@ -77,3 +83,11 @@ def show_tflite(args: argparse.Namespace, analysis: Any, path: str) -> None:
     label = Path(path).stem
     _show(args, lambda: model_explorer.tflite_model(analysis, label),
           lambda: html_view.tflite_page(analysis, label, args.subgraph))
+
+
+def show_diff(args: argparse.Namespace, result: Any, before: Any, after: Any, chip: Any) -> None:
+    """Both programs side by side, marked by the diff (`before` and `after`: the sides' modules)."""
+    from irscope.passes.report import analyze
+    from irscope.render import model_explorer
+
+    _show(args, lambda: model_explorer.diff_models(result, analyze(before, chip), analyze(after, chip)), None)

@@ -29,8 +29,13 @@ graphs", has the cliffs; the numbers below were measured here with Graphviz 2.43
 The header counts kernels as the report's table does: nodes that launch work, not the parameters,
 constants drawn beside them; a loop or call counts the kernels it runs.
 
-Not handled yet: several computations in one drawing (a while body is its own kernel graph), and a
-kernel's neighbourhood as a view (`scope` selects by op_name only).
+- **A constant that a broadcast (reshape, convert) only reshapes** is a line in that op's label, and the
+  pair a line in its one user's label (`_fold_constant_splats`): SSD-MobileNet's 124 bias broadcasts
+  made its drawing 15,191 pt wide.
+- **Narrowing**: `scope` (an op_name prefix) and `around`/`depth` (a kernel's neighbourhood) draw part
+  of a computation.
+
+Not handled yet: several computations in one drawing (a while body is its own kernel graph).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import networkx as nx
 
 from irscope.errors import RenderError
 from irscope.ir.graph_schema import FusedInstruction, KernelNode, TensorEdge, kernel_count
+from irscope.ir.opcodes import FILL_PRESERVING
 from irscope.render.table import human_bytes as human_bytes
 
 ColorBy = Literal["kind", "bound"]
@@ -86,6 +92,9 @@ TUPLE_STUB_LIMIT = 4
 LONG_EDGE_SPAN = 16
 """Edges spanning more ranks than this become connector pairs (`_cut_long_edges`); a transformer
 sublayer's residual edges span about 10."""
+SPLAT_OPCODES = FILL_PRESERVING
+"""Ops that only move or convert a constant's values (a bias broadcast to an activation's shape): with
+the constant, they are drawn inside their one user (`_fold_constant_splats`)."""
 EXPAND_MAX_NODES = 1500
 """`expand=True` draws fused ops only while kernels plus fused ops stay under this; else it degrades."""
 
@@ -93,8 +102,8 @@ _LABEL_OPS = 3  # fused opcodes listed in a node label before "+N"
 _SHAPE_CHARS = 32  # edge-label shapes longer than this are cut with "…"
 
 _NARROW_HINT = (
-    "narrow the view: draw one computation, one scope (scope='.../layer_3'), or fewer kernels "
-    "(collapse_repeats=True)"
+    "narrow the view: draw one computation (--computation NAME), one scope (--scope PREFIX, scope=...) "
+    "or one kernel's neighbourhood (--around KERNEL --depth N, around=..., depth=...)"
 )
 
 
@@ -584,6 +593,8 @@ def build_view(
     collapse_repeats: bool = True,
     max_nodes: int = 2000,
     scope: str | None = None,
+    around: str | None = None,
+    depth: int = 2,
     long_edge_span: int | None = LONG_EDGE_SPAN,
 ) -> View:
     """Decide what to draw for a kernel graph; see the module docstring for each step.
@@ -596,7 +607,11 @@ def build_view(
         collapse_repeats: collapse repeated layers (`find_repeats`) into one `×N` cluster.
         max_nodes: refuse (`RenderError`) to draw more kernels than this (copies, stubs and
             connectors not counted).
-        scope: draw only kernels whose op_name contains this text (`"layer_3/"`).
+        scope: draw only kernels whose op_name starts with this prefix, at its start or at any `/`
+            (`"jit(step)/layer_3/"`, or just `"layer_3/"`; the trailing `/` keeps out `layer_30`).
+        around: draw only this kernel and those within `depth` hops up (its inputs' producers) and
+            down (its users); RenderError for a name the graph does not have.
+        depth: hops for `around`.
         long_edge_span: edges spanning more ranks than this become connector pairs (`None`: never).
 
     Returns:
@@ -608,17 +623,17 @@ def build_view(
     computation = str(graph.graph.get("computation", ""))
     notes: list[str] = []
 
-    # Scope selection: a subgraph, so repeats are found within the scope.
+    # Scope and neighbourhood selection: a subgraph, so repeats are found within it.
+    graph_in = graph
     if scope:
-        keep = [n for n, d in graph.nodes(data=True) if scope in (d.get("op_name") or "")]
+        keep = {n for n, d in graph_in.nodes(data=True) if in_scope(d.get("op_name"), scope)}
         if not keep:
-            raise RenderError(f"no kernel of {computation or 'the graph'} has an op_name containing {scope!r}")
-        cut = sum(1 for u, v in graph.edges() if (u in keep) != (v in keep))
-        graph_in = graph.subgraph(keep)
-        if cut:
-            notes.append(f"{cut} edges to kernels outside scope {scope!r} not drawn")
-    else:
-        graph_in = graph
+            raise RenderError(f"--scope {scope}: no kernel of {computation or 'the graph'} has an op_name "
+                              f"starting with it (at the start or after a '/')")
+        graph_in = _select(graph_in, keep, f"scope {scope!r}", notes)
+    if around is not None:
+        graph_in = _select(graph_in, neighbourhood(graph_in, around, depth, computation), f"{depth} hops of {around}",
+                           notes)
 
     repeats = find_repeats(graph_in) if collapse_repeats else Repeats((), {}, {})
     groups, rep, place = repeats.groups, repeats.representative, repeats.place
@@ -661,6 +676,7 @@ def build_view(
         ))
 
     nodes, edges = _stub_tuples(graph_in, nodes, edges, notes)
+    nodes, edges = _fold_constant_splats(graph_in, nodes, edges, notes)
     nodes, edges = _copy_fanout_inputs(nodes, edges, notes)
     nodes, edges = _bundle_inputs(nodes, edges, notes)
     if long_edge_span is not None:
@@ -692,6 +708,36 @@ def build_view(
                 tuple(notes), sum(kernel_count(attrs) for _, attrs in graph.nodes(data=True)), expanded)
 
 
+def in_scope(op_name: str | None, prefix: str) -> bool:
+    """Whether an op_name starts with `prefix`, at its start or right after one of its `/`."""
+    text = op_name or ""
+    return text.startswith(prefix) or ("/" + prefix) in text
+
+
+def neighbourhood(graph: nx.MultiDiGraph, kernel: str, depth: int, computation: str = "") -> set[str]:
+    """`kernel` and the nodes within `depth` hops up (producers of its inputs) and down (its users)."""
+    if kernel not in graph:
+        near = sorted(n for n in graph.nodes if kernel in str(n))[:3]
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        raise RenderError(f"--around {kernel}: no such kernel in {computation or 'the graph'}{hint}")
+    if depth < 0:
+        raise RenderError(f"--depth {depth}: give 0 or more hops")
+    keep = {kernel}
+    for step in (graph.predecessors, graph.successors):
+        frontier = {kernel}
+        for _ in range(depth):
+            frontier = {m for n in frontier for m in step(n)} - keep
+            keep |= frontier
+    return keep
+
+
+def _select(graph: nx.MultiDiGraph, keep: set[str], what: str, notes: list[str]) -> nx.MultiDiGraph:
+    cut = sum(1 for u, v in graph.edges() if (u in keep) != (v in keep))
+    if cut:
+        notes.append(f"{cut} edges to kernels outside {what} not drawn")
+    return graph.subgraph([n for n in graph.nodes if n in keep])
+
+
 def _stub_tuples(graph: nx.MultiDiGraph, nodes: list[DrawNode], edges: list[DrawEdge],
                  notes: list[str]) -> tuple[list[DrawNode], list[DrawEdge]]:
     """A `tuple` with no users and many operands (the ROOT of a training step) -> one stub each."""
@@ -717,6 +763,50 @@ def _stub_tuples(graph: nx.MultiDiGraph, nodes: list[DrawNode], edges: list[Draw
         out_edges.append(replace(e, dst=stub))
     for t in sorted(wide):
         notes.append(f"{t}: its {indeg[t]} operands drawn as output stubs {t}[i]")
+    return out_nodes, out_edges
+
+
+def _fold_constant_splats(graph: nx.MultiDiGraph, nodes: list[DrawNode], edges: list[DrawEdge],
+                          notes: list[str]) -> tuple[list[DrawNode], list[DrawEdge]]:
+    """A constant whose one user is a broadcast (or another `SPLAT_OPCODES` op), and that op when it has
+    one user: drawn as a line in the user's label, not as two nodes. An unfused TensorFlow module has a
+    hundred such pairs (every bias and batch-norm scale), each a rank of its own beside its user, and
+    together they set the drawing's width (SSD-MobileNet: 15,191 pt)."""
+    by_id = {n.id: n for n in nodes}
+    into: dict[str, list[DrawEdge]] = defaultdict(list)
+    out: dict[str, list[DrawEdge]] = defaultdict(list)
+    for e in edges:
+        into[e.dst].append(e)
+        out[e.src].append(e)
+
+    def splat(n: DrawNode) -> bool:  # a node whose inputs are all single-user constants
+        ins = into.get(n.id, [])
+        return (n.role == "kernel" and graph.nodes[n.id].get("opcode") in SPLAT_OPCODES and bool(ins)
+                and all(by_id[e.src].kind == "constant" and by_id[e.src].role == "kernel" and not into.get(e.src)
+                        and len(out[e.src]) == 1 for e in ins))
+
+    splats = [n for n in nodes if splat(n)]
+    if not splats:
+        return nodes, edges
+    gone: set[str] = set()
+    extra: dict[str, list[str]] = defaultdict(list)
+    for n in splats:
+        consts = [by_id[e.src] for e in into[n.id]]
+        gone.update(c.id for c in consts)
+        what = f"{n.name} of {', '.join(c.name for c in consts)}"
+        users = {e.dst for e in out.get(n.id, [])}
+        if len(users) == 1 and n.count == by_id[next(iter(users))].count:
+            gone.add(n.id)  # the pair is one line in its user's label
+            extra[next(iter(users))].append(f"+ {what} {_short_shape(str(graph.nodes[n.id].get('shape') or ''))}")
+        else:
+            extra[n.id].append(f"of {', '.join(c.name for c in consts)}")
+    out_nodes = [replace(n, lines=(*n.lines, *extra[n.id][:3], *((f"+{len(extra[n.id]) - 3} more",)
+                                                                 if len(extra[n.id]) > 3 else ())))
+                 if n.id in extra else n for n in nodes if n.id not in gone]
+    out_edges = [e for e in edges if e.src not in gone and e.dst not in gone]
+    inside = sum(1 for n in splats if n.id in gone)
+    notes.append(f"{len(splats)} constants broadcast, reshaped or converted drawn in a label line"
+                 + (f" ({inside} of them, with the op, inside the one kernel that uses them)" if inside else ""))
     return out_nodes, out_edges
 
 

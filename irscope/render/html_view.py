@@ -7,7 +7,8 @@ Both are MIT-licensed; `irscope/render/assets/` holds the minified files as npm 
 their licences (SOURCES.md there says where from).
 
 Scopes (the `op_name` path without the op, as Model Explorer's namespaces) start collapsed: the
-page expands the outermost ones while at most 80 boxes show, a click on a scope box
+page expands the outermost ones while at most 40 boxes show, and opens at a readable zoom (0.8 or
+more: the whole drawing when it fits, else its first rows, where the program starts), a click on a scope box
 expands it, and the side panel collapses any scope of the selected kernel. So a 12-layer training
 step (about 1,600 kernels) opens as a few dozen boxes and dagre never lays out the whole module at
 once. Search (a substring of a kernel's name, label or scope) opens the scopes around the first
@@ -143,7 +144,8 @@ body{margin:0;font:13px system-ui,sans-serif;display:flex;height:100vh}
 _VIEWER_JS = r"""
 (function(){
 const t0 = performance.now();
-const N = DATA.nodes, E = DATA.edges, LIMIT = 80;  // boxes drawn at most when opening scopes by itself
+const N = DATA.nodes, E = DATA.edges, LIMIT = 40;  // boxes drawn at most when opening scopes by itself
+const READABLE = 0.8;  // the least zoom the page opens at: 11 px labels stay about 9 px tall
 const scopes = N.map(n => n.scope ? n.scope.split('/') : []);
 const expanded = new Set();
 const status = document.getElementById('status'), side = document.getElementById('side');
@@ -186,7 +188,9 @@ function build() {
       const n = N[list[0]];
       boxes.set(r, {id: r, label: n.label, color: n.color, shape: n.kernel ? 'round-rectangle' : 'ellipse'});
     } else {
-      const path = r.slice(2), last = path.split('/').pop();
+      const path = r.slice(2), parts = path.split('/');
+      // a run of a big scope (`#30-59`) is named with its scope: `(parameters) #30-59`
+      const last = parts.length > 1 && parts[parts.length - 1].startsWith('#') ? parts.slice(-2).join(' ') : parts[parts.length - 1];
       const kernels = list.filter(i => N[i].kernel).length;
       boxes.set(r, {id: r, label: last + '\n' + kernels + ' kernel' + (kernels === 1 ? '' : 's') + (list.length > kernels ? ', ' + (list.length - kernels) + ' inputs' : ''),
                     color: '#eeeeee', shape: 'rectangle', scope: path});
@@ -252,6 +256,21 @@ function show(i) {
 }
 function esc(s) { return String(s).replace(/[&<>"]/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[c])); }
 function render() { const t = performance.now(); const n = build(); return [n, performance.now() - t]; }
+function fitReadable() {
+  // The whole drawing when it is readable so; else the top of it (the program's start) at a readable
+  // zoom, centred on the first rank, rather than a long thin strip of unreadable boxes.
+  cy.fit(undefined, 20);
+  if (cy.zoom() >= READABLE) return;
+  const bb = cy.elements().boundingBox(), w = cy.width();
+  const top = cy.nodes().filter(n => n.position('y') - n.height() / 2 <= bb.y1 + 1);
+  const mid = top.length ? top.reduce((s, n) => s + n.position('x'), 0) / top.length : (bb.x1 + bb.x2) / 2;
+  const x = Math.max(bb.x1 * READABLE - 20, Math.min(mid * READABLE - w / 2, bb.x2 * READABLE - w + 20));
+  cy.viewport({zoom: READABLE, pan: {x: -x, y: 20 - bb.y1 * READABLE}});
+}
+function inView() {  // boxes wholly or partly on screen (the tests read it)
+  const e = cy.extent();
+  return cy.nodes().filter(n => { const b = n.boundingBox(); return b.x2 > e.x1 && b.x1 < e.x2 && b.y2 > e.y1 && b.y1 < e.y2; }).length;
+}
 function reveal(i) {  // open the match's scopes only, so the drawing stays small
   const p = scopes[i];
   expanded.clear();
@@ -282,9 +301,12 @@ function search(q) {
   return N[matches[matchAt]].id;
 }
 document.getElementById('search').addEventListener('keydown', ev => { if (ev.key === 'Enter') search(ev.target.value); });
-document.getElementById('collapse').onclick = () => { expanded.clear(); render(); };
+document.getElementById('collapse').onclick = () => { expanded.clear(); render(); fitReadable(); };
 autoExpand();
 const [drawn] = render();
+fitReadable();
+document.body.dataset.zoom = cy.zoom().toFixed(2);
+document.body.dataset.inView = inView();
 const loadMs = performance.now() - t0;
 const kernels = N.filter(n => n.kernel).length;
 status.textContent = kernels + ' kernels, ' + drawn + ' boxes drawn; loaded in ' + loadMs.toFixed(0) + ' ms';
