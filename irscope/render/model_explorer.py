@@ -48,9 +48,10 @@ _GRADIENTS: Mapping[str, tuple[str, str]] = {
     "time": ("#fff5eb", "#a63603"),       # Oranges
     "intensity": ("#f7fcf5", "#006d2c"),  # Greens
     "measured": ("#fcfbfd", "#54278f"),   # Purples
+    "sqnr": ("#d73027", "#1a9850"),       # lowest SQNR red, highest green (RdYlGn ends, as the SVG's --color-by sqnr)
 }
 _BOUND_COLORS = {"memory": "#80b1d3", "compute": "#fb8072"}  # as the SVG's --color-by bound
-OVERLAYS: tuple[str, ...] = ("bytes", "time", "intensity", "bound", "measured", "precision")
+OVERLAYS: tuple[str, ...] = ("bytes", "time", "intensity", "bound", "measured", "precision", "sqnr")
 """Every overlay name; a graph offers those its nodes have numbers for."""
 
 
@@ -230,6 +231,8 @@ def _values(graph: nx.MultiDiGraph, overlay: str) -> dict[str, Any]:
             value = a.get("bound") if a.get("bound") in _BOUND_COLORS else None
         elif overlay == "precision":
             value = a.get("precision")
+        elif overlay == "sqnr":  # dB against the float model, set by irscope.render.tflite.annotate_sqnr
+            value = a.get("sqnr_db")
         else:
             raise ValueError(f"unknown overlay: {overlay}")
         if value is not None and not (isinstance(value, float) and not math.isfinite(value)):
