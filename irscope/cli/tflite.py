@@ -54,13 +54,16 @@ per-layer error (--compare FLOAT.tflite --layers; TARGET is the quantized model)
   lost dB    the worst SQNR among the layer's inputs minus its output's: what this layer adds
              ("starts": the first layer whose output differs)
   max abs, RMSE, cosine   of the dequantized tensor against the float one
-  --layers-plot PATH draws SQNR per layer with the worst layers named (.png or .svg).
+  --layers-plot PATH draws SQNR per layer with the worst layers named (.png or .svg); --svg PATH
+  --color-by sqnr draws TARGET's graph with each op filled by its SQNR band (legend in dB), and
+  --model-explorer(-out) adds the per-node SQNR as the overlay `sqnr`.
 
 examples:
   python -m inspect.tflite model.tflite
   python -m inspect.tflite model.tflite --measure --threads 2 --json report.json --svg model.svg
   python -m inspect.tflite model.int8.tflite --compare model.fp32.tflite
   python -m inspect.tflite model.int8.tflite --compare model.fp32.tflite --layers --layers-plot sqnr.png
+  python -m inspect.tflite model.int8.tflite --compare model.fp32.tflite --layers --svg g.svg --color-by sqnr
   python -m inspect.tflite --convert examples/keras_cnn.py --mode int8 -o out/cnn.int8.tflite
 """
 
