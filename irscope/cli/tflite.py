@@ -302,9 +302,12 @@ def _run_layers(args: argparse.Namespace) -> int:
             raise UserError(f"--layers-plot {args.layers_plot}: give a .png or .svg file name")
     if args.subgraph != 0:
         raise UserError("--layers compares the main subgraph only: leave out --subgraph")
-    analysis = None
-    for path in (args.compare, args.target):
-        analysis = _analyze(path, None)  # a missing file, a .py or a non-flatbuffer fails here with its one line
+    from irscope.cli.viewer import show_tflite, wanted
+
+    show = wanted(args)  # a misused viewer flag fails before the models run
+    # a missing file, a .py or a non-flatbuffer fails here with its one line
+    _analyze(args.compare, None)
+    analysis = _analyze(args.target, None)
     progress(f"running {args.compare} and {args.target} on "
              f"{args.calibration or plural(args.samples, 'random sample')}, every tensor kept ...")
     result = compare_layers(args.compare, args.target, samples=args.samples, seed=args.seed,
@@ -322,9 +325,7 @@ def _run_layers(args: argparse.Namespace) -> int:
         progress(f"wrote {args.layers_plot}")
     if args.svg:
         _write_svg(args, analysis, result if args.color_by == "sqnr" else None)
-    from irscope.cli.viewer import show_tflite, wanted
-
-    if wanted(args):
+    if show:
         show_tflite(args, analysis, args.target, layers=result)
     return 0
 
