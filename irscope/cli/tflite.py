@@ -54,13 +54,16 @@ per-layer error (--compare FLOAT.tflite --layers; TARGET is the quantized model)
   lost dB    the worst SQNR among the layer's inputs minus its output's: what this layer adds
              ("starts": the first layer whose output differs)
   max abs, RMSE, cosine   of the dequantized tensor against the float one
-  --layers-plot PATH draws SQNR per layer with the worst layers named (.png or .svg).
+  --layers-plot PATH draws SQNR per layer with the worst layers named (.png or .svg); --svg PATH
+  --color-by sqnr draws TARGET's graph with each op filled by its SQNR band (legend in dB), and
+  --model-explorer(-out) adds the per-node SQNR as the overlay `sqnr`.
 
 examples:
   python -m inspect.tflite model.tflite
   python -m inspect.tflite model.tflite --measure --threads 2 --json report.json --svg model.svg
   python -m inspect.tflite model.int8.tflite --compare model.fp32.tflite
   python -m inspect.tflite model.int8.tflite --compare model.fp32.tflite --layers --layers-plot sqnr.png
+  python -m inspect.tflite model.int8.tflite --compare model.fp32.tflite --layers --svg g.svg --color-by sqnr
   python -m inspect.tflite --convert examples/keras_cnn.py --mode int8 -o out/cnn.int8.tflite
 """
 
@@ -88,6 +91,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     out = parser.add_argument_group("output")
     out.add_argument("--json", metavar="PATH", help="write the irscope.tflite-report/1 JSON (- for stdout)")
     out.add_argument("--svg", metavar="PATH", help="draw the subgraph's ops coloured by precision (Graphviz)")
+    out.add_argument("--color-by", choices=("precision", "sqnr"), default="precision",
+                     help="what the SVG's colours show: each op's precision (default), or with --compare FLOAT "
+                          "--layers its output's SQNR against the float model (Model Explorer: the sqnr overlay)")
     out.add_argument("--subgraph", type=int, default=0, metavar="N", help="which subgraph the table and SVG show")
     out.add_argument("--hw", metavar="CHIP", help="also place ops on a chip's roofline (h100, a100, cpu, ...)")
     out.add_argument("--max-rows", type=int, default=60, metavar="N", help="rows of the table (default 60; 0 for all)")
@@ -124,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_keep_float(args)
     if args.layers or args.layers_plot:
         return _run_layers(args)
+    if args.color_by == "sqnr":
+        raise UserError("--color-by sqnr colours the quantized model by its error: add --compare FLOAT.tflite --layers")
     chip = _chip(args.hw) if args.hw else None
     if args.convert:
         path = _convert(args)
@@ -292,8 +300,14 @@ def _run_layers(args: argparse.Namespace) -> int:
         plot_format = Path(args.layers_plot).suffix.lower().lstrip(".")
         if plot_format not in ("png", "svg"):
             raise UserError(f"--layers-plot {args.layers_plot}: give a .png or .svg file name")
-    for path in (args.compare, args.target):
-        _analyze(path, None)  # a missing file, a .py or a non-flatbuffer fails here with its one line
+    if args.subgraph != 0:
+        raise UserError("--layers compares the main subgraph only: leave out --subgraph")
+    from irscope.cli.viewer import show_tflite, wanted
+
+    show = wanted(args)  # a misused viewer flag fails before the models run
+    # a missing file, a .py or a non-flatbuffer fails here with its one line
+    _analyze(args.compare, None)
+    analysis = _analyze(args.target, None)
     progress(f"running {args.compare} and {args.target} on "
              f"{args.calibration or plural(args.samples, 'random sample')}, every tensor kept ...")
     result = compare_layers(args.compare, args.target, samples=args.samples, seed=args.seed,
@@ -309,6 +323,10 @@ def _run_layers(args: argparse.Namespace) -> int:
 
         write_atomic(args.layers_plot, sqnr_plot_bytes(result, plot_format or "png"))
         progress(f"wrote {args.layers_plot}")
+    if args.svg:
+        _write_svg(args, analysis, result if args.color_by == "sqnr" else None)
+    if show:
+        show_tflite(args, analysis, args.target, layers=result)
     return 0
 
 
@@ -345,10 +363,12 @@ def _run_keep_float(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_svg(args: argparse.Namespace, analysis: Any) -> None:
-    from irscope.render.tflite import precision_svg
+def _write_svg(args: argparse.Namespace, analysis: Any, layers: Any = None) -> None:
+    """The kernel graph coloured by precision, or with `layers` (a `LayerErrors`) by each output's SQNR."""
+    from irscope.render.tflite import precision_svg, sqnr_svg
 
-    svg = precision_svg(analysis.graph(args.subgraph))
+    graph = analysis.graph(args.subgraph)
+    svg = precision_svg(graph) if layers is None else sqnr_svg(graph, layers)
     write_atomic(args.svg, svg)
     if args.svg != "-":
         progress(f"wrote {args.svg} ({os.path.getsize(args.svg):,} bytes)")

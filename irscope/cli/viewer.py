@@ -24,8 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser, *, html: bool = True) -> None
                       help="write the Model Explorer graph JSON and one node-data JSON per overlay into DIR")
     view.add_argument("--overlays", metavar="LIST",
                       help="node-data overlays, comma-separated: bytes, time (t@peak), intensity, bound, measured, "
-                           "precision, memory (bytes alive at the peak; scheduled modules), diff and delta-bytes "
-                           "(diff only) (default: all the program has)")
+                           "precision, sqnr (tflite --layers), memory (bytes alive at the peak; scheduled modules), "
+                           "diff and delta-bytes (diff only) (default: all the program has)")
     view.add_argument("--port", type=int, metavar="N", help="the viewer's port (default: a free one)")
     view.add_argument("--no-open", action="store_true", help="print the viewer's URL, do not open a browser")
     if not html:
@@ -75,14 +75,22 @@ def show_hlo(args: argparse.Namespace, report: Any) -> None:
     _show(args, lambda: model_explorer.hlo_model(report), lambda: html_view.hlo_page(report))
 
 
-def show_tflite(args: argparse.Namespace, analysis: Any, path: str) -> None:
+def show_tflite(args: argparse.Namespace, analysis: Any, path: str, layers: Any = None) -> None:
+    """`layers` (a `LayerErrors`, from --layers): each node's SQNR goes into the Model Explorer graph (overlay sqnr)."""
     from pathlib import Path
 
     from irscope.render import html_view, model_explorer
+    from irscope.render.tflite import annotate_sqnr
 
     label = Path(path).stem
-    _show(args, lambda: model_explorer.tflite_model(analysis, label),
-          lambda: html_view.tflite_page(analysis, label, args.subgraph))
+
+    def model() -> Any:
+        m = model_explorer.tflite_model(analysis, label)
+        if layers is not None:
+            annotate_sqnr(next(iter(m.kernel_graphs.values())), layers)  # the main subgraph, the one compared
+        return m
+
+    _show(args, model, lambda: html_view.tflite_page(analysis, label, args.subgraph))
 
 
 def show_diff(args: argparse.Namespace, result: Any, before: Any, after: Any, chip: Any) -> None:

@@ -94,6 +94,9 @@ OVERLAYS: dict[str, Overlay] = {
                       ("#fff7f3", "#7a0177")),                                                    # RdPu
     "diff": Overlay("diff: changed, added, removed", _attr("diff_status"), categories=DIFF_COLORS),
     "delta-bytes": Overlay("bytes after - before", _attr("delta_bytes"), ("#1a9850", "#ffffff", "#d73027")),
+    # dB against the float model, set by irscope.render.tflite.annotate_sqnr; lowest red, highest green
+    # (RdYlGn's ends, as the SVG's --color-by sqnr)
+    "sqnr": Overlay("SQNR against the float model (dB)", _attr("sqnr_db"), ("#d73027", "#1a9850")),
 }
 """Every overlay; a graph offers those its nodes have values for."""
 

@@ -1,7 +1,8 @@
 """How a `LayerErrors` (irscope.passes.quant_error) looks: the per-layer table, and the SQNR-per-layer
 figure (PNG or SVG through matplotlib) with the layers that lose most named on it.
 
-Not handled yet: the colour overlay on the TFLite graph (SVG via Graphviz, Model Explorer).
+The same error as colours on the TFLite graph: `irscope.render.tflite.sqnr_view` (SVG) and `annotate_sqnr`
+(the Model Explorer `sqnr` overlay).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """TFLite reports as text and pictures: the per-op precision table, the side-by-side comparison of two
-models, and the kernel graph coloured by precision.
+models, and the kernel graph coloured by precision or, for a quantized model compared with its float
+original (`irscope.passes.quant_error`), by each layer's SQNR (`sqnr_view`; `annotate_sqnr` puts the same
+numbers on the graph for the Model Explorer `sqnr` overlay).
 
 The table and the comparison are plain functions of `irscope.passes.quantization.TFLiteAnalysis` (and
 of measured numbers the caller passes in); `precision_view` reuses the HLO side's graph drawing
@@ -13,6 +15,7 @@ Not handled yet: an HTML table for notebooks, and aligning two models' operators
 from __future__ import annotations
 
 import difflib
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -287,3 +290,99 @@ def precision_view(graph: nx.MultiDiGraph, **build_kwargs: Any) -> Any:
 def precision_svg(graph: nx.MultiDiGraph, *, timeout_s: float = 60, **build_kwargs: Any) -> str:
     """The SVG of `precision_view` (Graphviz; `irscope.render.dot.RenderError` when it cannot draw)."""
     return precision_view(graph, **build_kwargs).to_svg(timeout_s=timeout_s)
+
+
+# ---------------------------------------------------------------------------------------------
+# The graph coloured by per-layer quantization error (irscope.passes.quant_error)
+
+SQNR_BANDS: tuple[tuple[float, str, str], ...] = (
+    (40.0, "≥ 40 dB", "#66bd63"),
+    (30.0, "30-40 dB", "#a6d96a"),
+    (20.0, "20-30 dB", "#d9ef8b"),
+    (10.0, "10-20 dB", "#fee08b"),
+    (0.0, "0-10 dB", "#fdae61"),
+    (-math.inf, "< 0 dB", "#f46d43"),
+)
+"""(lower bound, legend entry, fill) from best to worst (ColorBrewer RdYlGn, its light classes so black text
+stays readable): 20 dB is an RMS error of 10% of the signal (`irscope.render.quant_layers.LOW_SQNR_DB`), so
+yellow to red are the layers to look at."""
+SQNR_EXACT = ("exact", "#1a9850")
+"""A tensor equal to its float counterpart (shape arithmetic, an int8 input that is exactly representable)."""
+SQNR_NONE = ("not compared", PRECISION_COLORS["other"])
+"""Weights, and tensors that could not be matched to the float model."""
+SQNR_LEGEND_TITLE = "SQNR against float"
+
+
+def sqnr_values(graph: nx.MultiDiGraph, layers: Any) -> dict[str, Any]:
+    """Node -> the `irscope.passes.quant_error.Layer` of its output, for the nodes of a TFLite kernel graph
+    of the quantized model (`TFLiteAnalysis.graph(0)`, or Model Explorer's relabelled copy) that were compared:
+    operators by their index, graph inputs by their tensor index. Nodes left out were not compared."""
+    by_op = {x.op: x for x in layers.layers if x.op >= 0 and x.error is not None}
+    by_input = {x.match.quant: x for x in layers.layers if x.op < 0 and x.error is not None}
+    out: dict[str, Any] = {}
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("kind") == "op" and attrs.get("index") in by_op:
+            out[node] = by_op[attrs["index"]]
+        elif attrs.get("kind") == "parameter" and attrs.get("tensor") in by_input:
+            out[node] = by_input[attrs["tensor"]]
+    return out
+
+
+def sqnr_band(sqnr_db: float | None) -> tuple[str, str]:
+    """(legend entry, fill) of an SQNR in dB; None: not compared."""
+    if sqnr_db is None or math.isnan(sqnr_db):
+        return SQNR_NONE
+    if sqnr_db == math.inf:
+        return SQNR_EXACT
+    return next((label, fill) for low, label, fill in SQNR_BANDS if sqnr_db >= low)
+
+
+def _db_text(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return ("exact" if x > 0 else "-inf") if math.isinf(x) else f"{x:.1f}"
+
+
+def sqnr_view(graph: nx.MultiDiGraph, layers: Any, **build_kwargs: Any) -> Any:
+    """`irscope.render.dot.build_view` of the quantized model's kernel graph (subgraph 0), each node filled by
+    its output's SQNR against the float model (`SQNR_BANDS`), with the dB scale as the legend.
+
+    An operator's first label line becomes `<SQNR> dB · lost <dB> · <ops>`; weights and unmatched tensors are
+    grey. Repeats are not collapsed unless asked (`collapse_repeats=True`): each layer has its own error.
+    """
+    from irscope.render.dot import build_view
+
+    build_kwargs.setdefault("collapse_repeats", False)
+    view = build_view(graph, **build_kwargs)
+    values = sqnr_values(graph, layers)
+    used: dict[str, str] = {}
+    nodes = []
+    for node in view.nodes:
+        layer = values.get(node.copy_of or node.id)
+        label, fill = sqnr_band(layer.error.sqnr_db if layer is not None else None)
+        used[label] = fill
+        lines = node.lines
+        if layer is not None and layer.op >= 0 and lines:
+            lost = layer.lost_db
+            lost_text = "" if lost is None else (" · error starts" if lost == math.inf else f" · lost {lost:+.1f}")
+            lines = (f"{_db_text(layer.error.sqnr_db)} dB{lost_text} · {lines[0]}", *lines[1:])
+        nodes.append(replace(node, fill=fill, lines=lines))
+    order = [SQNR_EXACT[0], *(label for _, label, _ in SQNR_BANDS), SQNR_NONE[0]]
+    legend = tuple(sorted(used.items(), key=lambda kv: order.index(kv[0])))
+    # The legend's title is the view's color_by.
+    return replace(view, nodes=tuple(nodes), legend=legend, color_by=SQNR_LEGEND_TITLE)  # type: ignore[arg-type]
+
+
+def sqnr_svg(graph: nx.MultiDiGraph, layers: Any, *, timeout_s: float = 60, **build_kwargs: Any) -> str:
+    """The SVG of `sqnr_view` (Graphviz; `irscope.render.dot.RenderError` when it cannot draw)."""
+    return sqnr_view(graph, layers, **build_kwargs).to_svg(timeout_s=timeout_s)
+
+
+def annotate_sqnr(graph: nx.MultiDiGraph, layers: Any) -> nx.MultiDiGraph:
+    """Set `sqnr_db` and `lost_db` on the compared nodes of `graph` (in place; finite values only, as Model
+    Explorer's gradient needs numbers) and return it: what the Model Explorer `sqnr` overlay shows."""
+    for node, layer in sqnr_values(graph, layers).items():
+        for key, value in (("sqnr_db", layer.error.sqnr_db), ("lost_db", layer.lost_db)):
+            if value is not None and math.isfinite(value):
+                graph.nodes[node][key] = value
+    return graph
