@@ -40,7 +40,7 @@ for one program).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from irscope.studies.common import write_png as _write_png
 
 if TYPE_CHECKING:
-    from irscope.ir.hlo import Module
+    from irscope.ir.hlo import Instruction, Module
     from irscope.passes.fusion import Kernel
     from irscope.passes.report import HloReport
 
@@ -162,19 +162,21 @@ def programs(quick: bool) -> list[Program]:
 
 # --- What one compiler made ---------------------------------------------------------------------------
 
-def fused_ops(module: Module, kernel: Kernel) -> int:
-    """HLO instructions inside a fusion kernel, nested fusions opened (their calls and all parameters left
-    out); 0 for a kernel that is not a fusion."""
-    if kernel.fused_computation is None:
-        return 0
-    count, todo = 0, [kernel.fused_computation]
+def _fused_instructions(module: Module, kernel: Kernel) -> Iterator[Instruction]:
+    """The instructions inside a fusion kernel, nested fusions opened (their calls and all parameters left
+    out); nothing for a kernel that is not a fusion."""
+    todo = [kernel.fused_computation] if kernel.fused_computation else []
     while todo:
         for inst in module.computations[todo.pop()].instructions:
             if inst.opcode == "fusion":
                 todo.extend(inst.called)
             elif inst.opcode != "parameter":
-                count += 1
-    return count
+                yield inst
+
+
+def fused_ops(module: Module, kernel: Kernel) -> int:
+    """HLO instructions fused into a kernel (nested fusions opened, parameters left out); 0 when unfused."""
+    return sum(1 for _ in _fused_instructions(module, kernel))
 
 
 def kernel_label(kernel: Kernel) -> str:
@@ -200,17 +202,8 @@ NOTABLE = ("dot", "convolution", "custom-call", "reduce", "reduce-window", "copy
 
 
 def _notable_ops(module: Module, kernel: Kernel) -> Counter[str]:
-    found: Counter[str] = Counter()
-    todo = [kernel.fused_computation] if kernel.fused_computation else []
-    if not todo:
-        found.update([kernel.opcode] if kernel.opcode in NOTABLE else [])
-    while todo:
-        for inst in module.computations[todo.pop()].instructions:
-            if inst.opcode == "fusion":
-                todo.extend(inst.called)
-            elif inst.opcode in NOTABLE:
-                found[inst.opcode] += 1
-    return found
+    opcodes = [i.opcode for i in _fused_instructions(module, kernel)] if kernel.fused_computation else [kernel.opcode]
+    return Counter(op for op in opcodes if op in NOTABLE)
 
 
 def summarize(program: Program, target: str, report: HloReport) -> dict[str, Any]:
