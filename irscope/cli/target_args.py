@@ -23,7 +23,7 @@ is no fraction of an H100 roofline.
 
 Not handled yet: collectives' `comm_bytes`/`comm_time_s` in the main report, TPU totals with padded tiled
 layouts (irscope's totals still follow HloCostAnalysis on the unpadded shapes; XLA:TPU's own figures are
-in `xla_cost_analysis`), and `irscope figures targets`.
+in `xla_cost_analysis`).
 """
 
 from __future__ import annotations
