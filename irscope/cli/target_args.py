@@ -21,9 +21,8 @@ chip; `--hw` still overrides it.
 `--measure` times the local machine only, so it is refused with a non-CPU target or `--hw`: a CPU time
 is no fraction of an H100 roofline.
 
-Not handled yet: collectives' `comm_bytes`/`comm_time_s` in the main report, TPU totals with padded tiled
-layouts (irscope's totals still follow HloCostAnalysis on the unpadded shapes; XLA:TPU's own figures are
-in `xla_cost_analysis`).
+Collectives carry `comm_bytes`/`comm_time_s` on the target's interconnect (`irscope.passes.collectives`),
+and TPU totals follow XLA:TPU's padded tiled layouts (`irscope.ir.layout`), equal to its cost_analysis().
 """
 
 from __future__ import annotations
