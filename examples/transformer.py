@@ -38,29 +38,35 @@ LEARNING_RATE = 1e-2
 Params = dict
 
 
-def init_params(key: jax.Array) -> Params:
-    """Randomly initialised parameters: embeddings, N_LAYERS blocks, final layer norm."""
-    keys = iter(jax.random.split(key, 2 + 4 * N_LAYERS))
+def init_params(key: jax.Array, *, d_model: int = D_MODEL, n_layers: int = N_LAYERS, seq: int = SEQ,
+                vocab: int = VOCAB) -> Params:
+    """Randomly initialised parameters: embeddings, `n_layers` blocks, final layer norm.
+
+    The keywords size the model (the case study `irscope figures remat` uses a larger one); the MLP is
+    4 x `d_model` wide, and `d_model` must divide by N_HEADS.
+    """
+    keys = iter(jax.random.split(key, 2 + 4 * n_layers))
+    d_mlp = 4 * d_model
 
     def dense(shape: tuple[int, int]) -> jax.Array:
         return jax.random.normal(next(keys), shape) * shape[0] ** -0.5
 
     layers = [
         {
-            "ln1": {"scale": jnp.ones(D_MODEL), "bias": jnp.zeros(D_MODEL)},
-            "qkv": dense((D_MODEL, 3 * D_MODEL)),
-            "proj": dense((D_MODEL, D_MODEL)),
-            "ln2": {"scale": jnp.ones(D_MODEL), "bias": jnp.zeros(D_MODEL)},
-            "fc": dense((D_MODEL, D_MLP)),
-            "out": dense((D_MLP, D_MODEL)),
+            "ln1": {"scale": jnp.ones(d_model), "bias": jnp.zeros(d_model)},
+            "qkv": dense((d_model, 3 * d_model)),
+            "proj": dense((d_model, d_model)),
+            "ln2": {"scale": jnp.ones(d_model), "bias": jnp.zeros(d_model)},
+            "fc": dense((d_model, d_mlp)),
+            "out": dense((d_mlp, d_model)),
         }
-        for _ in range(N_LAYERS)
+        for _ in range(n_layers)
     ]
     return {
-        "embed": dense((VOCAB, D_MODEL)),
-        "pos": dense((SEQ, D_MODEL)),
+        "embed": dense((vocab, d_model)),
+        "pos": dense((seq, d_model)),
         "layers": layers,
-        "ln_f": {"scale": jnp.ones(D_MODEL), "bias": jnp.zeros(D_MODEL)},
+        "ln_f": {"scale": jnp.ones(d_model), "bias": jnp.zeros(d_model)},
     }
 
 
@@ -85,32 +91,56 @@ def attention(x: jax.Array, p: Params) -> jax.Array:
     return y.transpose(0, 2, 1, 3).reshape(B, T, C) @ p["proj"]
 
 
-def forward(params: Params, tokens: jax.Array) -> jax.Array:
-    """Logits (B, T, VOCAB) for input tokens (B, T)."""
+REMAT = ("none", "dots_saveable", "nothing_saveable", "per_block")
+"""Rematerialization choices for `forward` (`jax.checkpoint`): `none`; the whole stack of blocks under one
+checkpoint with `jax.checkpoint_policies.dots_saveable` (the backward pass keeps the matmul outputs and
+recomputes the rest) or `nothing_saveable` (it keeps nothing and recomputes the whole stack); `per_block`:
+each block under its own checkpoint (only each block's input is kept; a block is recomputed just before
+its backward pass)."""
+
+
+def block(x: jax.Array, layer: Params) -> jax.Array:
+    """One transformer block: x + attention(ln1(x)), then + MLP(ln2(x)); x is (B, T, C)."""
+    with jax.named_scope("attention"):
+        x = x + attention(layer_norm(x, layer["ln1"]), layer)
+    with jax.named_scope("mlp"):
+        h = jax.nn.gelu(layer_norm(x, layer["ln2"]) @ layer["fc"])  # (B, T, 4C)
+        return x + h @ layer["out"]
+
+
+def forward(params: Params, tokens: jax.Array, remat: str = "none") -> jax.Array:
+    """Logits (B, T, VOCAB) for input tokens (B, T); `remat` is one of REMAT."""
+    if remat not in REMAT:
+        raise ValueError(f"unknown remat: {remat!r} (known: {', '.join(REMAT)})")
+    one_block = jax.checkpoint(block) if remat == "per_block" else block
+
+    def blocks(x: jax.Array, layers: list[Params]) -> jax.Array:
+        for i, layer in enumerate(layers):
+            # named scopes become part of every op_name: `.../layer0/attention/dot_general`
+            with jax.named_scope(f"layer{i}"):
+                x = one_block(x, layer)
+        return x
+
+    if remat in ("dots_saveable", "nothing_saveable"):
+        blocks = jax.checkpoint(blocks, policy=getattr(jax.checkpoint_policies, remat))
     x = params["embed"][tokens] + params["pos"][: tokens.shape[1]]  # (B, T, C)
-    for i, layer in enumerate(params["layers"]):
-        # named scopes become part of every op_name: `.../layer0/attention/dot_general`
-        with jax.named_scope(f"layer{i}"):
-            with jax.named_scope("attention"):
-                x = x + attention(layer_norm(x, layer["ln1"]), layer)
-            with jax.named_scope("mlp"):
-                h = jax.nn.gelu(layer_norm(x, layer["ln2"]) @ layer["fc"])  # (B, T, 4C)
-                x = x + h @ layer["out"]
+    x = blocks(x, params["layers"])
     with jax.named_scope("head"):
         return layer_norm(x, params["ln_f"]) @ params["embed"].T  # tied embeddings
 
 
-def loss_fn(params: Params, tokens: jax.Array) -> jax.Array:
+def loss_fn(params: Params, tokens: jax.Array, remat: str = "none") -> jax.Array:
     """Mean next-token cross-entropy; `tokens` is (B, T+1): inputs are [:, :-1], targets [:, 1:]."""
-    logits = forward(params, tokens[:, :-1])
+    logits = forward(params, tokens[:, :-1], remat)
     logp = jax.nn.log_softmax(logits, axis=-1)
     targets = tokens[:, 1:]
     return -jnp.take_along_axis(logp, targets[..., None], axis=-1).mean()
 
 
-def train_step(params: Params, tokens: jax.Array, lr: float = LEARNING_RATE) -> tuple[jax.Array, Params]:
-    """One SGD step: (loss before the step, updated parameters)."""
-    loss, grads = jax.value_and_grad(loss_fn)(params, tokens)
+def train_step(params: Params, tokens: jax.Array, lr: float = LEARNING_RATE,
+               remat: str = "none") -> tuple[jax.Array, Params]:
+    """One SGD step: (loss before the step, updated parameters); `remat` is one of REMAT."""
+    loss, grads = jax.value_and_grad(loss_fn)(params, tokens, remat)
     new_params = jax.tree.map(lambda p, g: p - lr * g, params, grads)
     return loss, new_params
 

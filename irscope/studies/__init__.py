@@ -10,4 +10,4 @@ A study is a module `irscope.studies.<name>` that defines:
 `irscope figures NAME` runs it (`--quick` for a tiny sweep, as the tests use).
 """
 
-STUDIES = ("fusion", "quantization", "layouts", "sparsity", "sharding", "targets")
+STUDIES = ("fusion", "quantization", "layouts", "sparsity", "sharding", "targets", "remat")
