@@ -851,7 +851,7 @@ class _Analysis:
         over its instructions without per-instruction figures. False (nothing stored) when the sums
         could round, or the text is not in topological order: then `_evaluate` takes XLA's order."""
         shared, name = self.shared, comp.name
-        classes, sizes, leaf_sizes, by_name = shared.classes, shared.sizes, shared.leaf_sizes, comp.by_name
+        classes, read_bytes, leaf_sizes, by_name = shared.classes, shared.read_bytes, shared.leaf_sizes, comp.by_name
         flops = trans = accessed = written = 0.0
         flops_bits = trans_bits = 0  # OR of the counts: their lowest set bit divides them all
         flops_abs = trans_abs = 0.0
@@ -870,13 +870,7 @@ class _Analysis:
                 continue
             if cls in (_ELEMENTWISE, _TRANSCENDENTAL, _DEFAULT):
                 shape = inst.shape
-                read = 0  # `_Shared.read_bytes`, inlined: this loop sees most of a module's instructions
-                for o in operands:
-                    s = by_name[o].shape
-                    b = sizes.get(id(s))
-                    if b is None:
-                        b = sizes[id(s)] = shape_bytes(s)
-                    read += b
+                read = read_bytes(by_name, operands)
                 out = leaf_sizes.get(id(shape))
                 if out is None:
                     out = leaf_sizes[id(shape)] = leaf_bytes(shape)
