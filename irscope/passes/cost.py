@@ -548,7 +548,6 @@ def callees_first(module: Module, roots: Iterable[str], follow: Callable[[Instru
 
 _CALLED = operator.attrgetter("called")
 _OPCODE = operator.attrgetter("opcode")
-_OPERANDS = operator.attrgetter("operands")
 
 
 def calling_instructions(module: Module) -> dict[str, tuple[Instruction, ...]]:
