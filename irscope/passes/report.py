@@ -26,7 +26,6 @@ import gc
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -280,9 +279,6 @@ class HloReport:
         printer.text(repr(self))
 
 
-_OPCODE = attrgetter("opcode")
-
-
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
@@ -294,8 +290,6 @@ def kernel_dtype(module: Module, kernel: Kernel) -> str:
     fusions there; without a matmul, its largest carried array decides (not the s32 counter)."""
     for comp_name in _computations_of(module, kernel):
         holder = module.computations[comp_name]
-        if _MATMUL.isdisjoint(map(_OPCODE, holder.instructions)):  # the common case, found in C
-            continue
         for inst in holder.instructions:
             if inst.opcode in _MATMUL and inst.operands:
                 return holder.by_name[inst.operands[0]].shape.dtype
