@@ -37,7 +37,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from itertools import chain
+from operator import attrgetter
 from typing import TypeVar
 
 from irscope.errors import HloVerifyError as HloVerifyError
@@ -145,28 +148,40 @@ def verify_all(modules: list[Module], text: str | None = None) -> list[Module]:
 
 # -- the module ------------------------------------------------------------------------------------
 
+_SHAPE, _CALLED = attrgetter("shape"), attrgetter("called")
+_NO_MORE = sys.maxsize  # "no upper bound" in `_RULES`
+
+
+class _Context:
+    """What the checks of one module share: the module, each computation's parameter count (from
+    the structure pass, so a fusion's check does not walk its callee), and the checks already passed
+    for an attribute text on a given rank (a module repeats a few thousand of them 300,000 times)."""
+
+    def __init__(self, module: Module):
+        self.module = module
+        self.params: dict[str, int] = {}
+        self.passed: set[Hashable] = set()
+
 
 def _check_module(module: Module) -> None:
     if module.entry_name not in module.computations:
         raise _Problem(f"the entry computation '{module.entry_name}' is not defined")
     # First what every later check may look at in any computation: indices, roots, parameters and
     # shapes (a message prints shapes, so none may be nested past the bound when it does).
+    ctx = _Context(module)
     checked_shapes: set[int] = set()
     for comp in module.computations.values():
-        _check_structure(comp, checked_shapes)
+        ctx.params[comp.name] = _check_structure(comp, checked_shapes)
     for comp in module.computations.values():
-        _check_computation(module, comp)
+        _check_computation(ctx, comp)
     _check_call_graph(module)
 
 
 def _check_call_graph(module: Module) -> None:
     """No computation calls itself (directly or through others); calls nest at most MAX_NESTING deep."""
     comps = module.computations
-
-    def callees(name: str) -> list[str]:
-        return [c for inst in comps[name].instructions for c in inst.called]
-
-    order, cycle = post_order(comps, callees)
+    calls = {name: list(chain.from_iterable(map(_CALLED, comp.instructions))) for name, comp in comps.items()}
+    order, cycle = post_order(comps, calls.__getitem__)
     if cycle is not None:
         caller = comps[cycle[-2]]
         inst = next(i for i in caller.instructions if cycle[-1] in i.called)
@@ -174,12 +189,10 @@ def _check_call_graph(module: Module) -> None:
                        caller.name, inst.name)
     depth: dict[str, int] = {}  # computation -> computations on the longest call chain from it
     for name in order:  # callees come first
-        depth[name] = 1 + max((depth[c] for c in callees(name)), default=0)
+        depth[name] = 1 + max((depth[c] for c in calls[name]), default=0)
         if depth[name] > MAX_NESTING:
             raise _Problem(f"starts a chain of calls more than {MAX_NESTING} computations deep "
                            f"(irscope's limit; real programs nest a few levels)", name)
-
-
 def _chain(names: list[str], shown: int = 8) -> str:
     """`a -> b -> c`, with the middle of a long chain left out: the message stays one short line."""
     if len(names) <= shown:
@@ -224,51 +237,93 @@ def post_order(nodes: Iterable[N], successors: Callable[[N], Iterable[N]]) -> tu
 # -- one computation -------------------------------------------------------------------------------
 
 
-def _check_structure(comp: Computation, checked_shapes: set[int] | None = None) -> None:
-    """Names, shapes, the root and parameter numbers. `checked_shapes` holds the ids of shapes already
-    checked in this module: the parser interns shapes, so a 300,000-instruction module has a few
-    thousand distinct ones, and each is checked once (the module keeps them alive, so ids stay unique)."""
+def _check_structure(comp: Computation, checked_shapes: set[int] | None = None) -> int:
+    """Names, shapes, the root and parameter numbers; returns the number of parameters.
+    `checked_shapes` holds the ids of shapes already checked in this module: the parser interns
+    shapes, so a 300,000-instruction module has a few thousand distinct ones, and each is checked
+    once (the module keeps them alive, so ids stay unique). The common case is checked whole (tuple
+    and dict comparisons, map and zip); only what that finds new or wrong is looked at one by one."""
     by_name = comp.by_name
+    instructions = comp.instructions
     seen = checked_shapes if checked_shapes is not None else set()
-    for inst in comp.instructions:
-        if by_name.get(inst.name) is not inst:
-            raise _Problem("is defined twice, or missing from its computation's index", comp.name, inst.name)
-        if id(inst.shape) in seen:
-            continue
-        try:
-            _check_shape(inst.shape)
-        except _Problem as problem:
-            raise _Problem(problem.message, comp.name, inst.name) from None
-        seen.add(id(inst.shape))
+    # The index holds exactly the instructions, in order, under their names (instructions compare
+    # by identity); an index built any other way is looked at name by name.
+    if (tuple(by_name.values()) != instructions or list(by_name) != [i.name for i in instructions]) \
+            and not all(by_name.get(i.name) is i for i in instructions):
+        inst = next(i for i in instructions if by_name.get(i.name) is not i)
+        raise _Problem("is defined twice, or missing from its computation's index", comp.name, inst.name)
+    shapes = list(map(_SHAPE, instructions))
+    distinct = dict(zip(map(id, shapes), shapes, strict=True))  # in order of first use
+    if not distinct.keys() <= seen:
+        for key, shape in distinct.items():
+            if key in seen:
+                continue
+            try:
+                _check_shape(shape)
+            except _Problem as problem:
+                inst = next(i for i in instructions if i.shape is shape)
+                raise _Problem(problem.message, comp.name, inst.name) from None
+            seen.add(key)
     if comp.root_name not in by_name:
         raise _Problem(f"the root '{comp.root_name}' is not defined", comp.name)
-    _check_parameters(comp)
+    return _check_parameters(comp)
 
 
-def _check_computation(module: Module, comp: Computation) -> None:
+def _check_computation(ctx: _Context, comp: Computation) -> None:
+    """Each instruction: its operands and callees resolve, their counts fit its opcode, and its
+    opcode's own check (`_CHECKS`) passes; then, only if some operand is defined below its user,
+    that the operands form no cycle."""
+    by_name = comp.by_name
+    computations = ctx.module.computations
+    rules = _RULES
     defined: set[str] = set()
+    issuperset, define = defined.issuperset, defined.add
     forward = False  # an operand defined below its user: only then can the operands form a cycle
-    for inst in comp.instructions:
-        if not forward:
-            forward = not defined.issuperset(inst.operands)
-            defined.add(inst.name)
-        try:
-            _check_instruction(module, comp, inst)
-        except _Problem as problem:
-            if problem.instruction:
-                raise
-            raise _Problem(problem.message, comp.name, inst.name) from None
-        except ValueError as e:  # an attribute decoder refused the text
-            raise _Problem(str(e), comp.name, inst.name) from None
+    inst = None
+    try:
+        for inst in comp.instructions:
+            operands = inst.operands
+            if not issuperset(operands):  # defined below, or not at all (every name above is in by_name)
+                for operand in operands:
+                    if operand not in by_name:
+                        raise _Problem(f"uses '{operand}', which is not defined in '{comp.name}'")
+                forward = True
+            define(inst.name)
+            called = inst.called
+            if called:
+                for callee in called:
+                    if callee not in computations:
+                        raise _Problem(f"calls '{callee}', which is not a computation of the module")
+            rule = rules.get(inst.opcode)
+            if rule is None:  # any operands, any callees, no check of its own
+                continue
+            low, high, called_low, called_high, check = rule
+            if not low <= len(operands) <= high:
+                raise _Problem(f"{inst.opcode} takes {_count_text(low, high, 'operand')}, has {len(operands)}")
+            if not called_low <= len(called) <= called_high:
+                raise _Problem(f"{inst.opcode} calls {_count_text(called_low, called_high, 'computation')}, "
+                               f"calls {len(called)}")
+            if check is not None:
+                check(ctx, comp, inst, [by_name[o].shape for o in operands])
+    except _Problem as problem:
+        if problem.instruction:
+            raise
+        raise _Problem(problem.message, comp.name, inst.name if inst is not None else "") from None
+    except ValueError as e:  # an attribute decoder refused the text
+        raise _Problem(str(e), comp.name, inst.name if inst is not None else "") from None
     if forward:
         _check_acyclic(comp)
 
 
-def _check_parameters(comp: Computation) -> None:
-    numbers: dict[int, str] = {}
-    for inst in comp.instructions:
-        if inst.opcode != "parameter":
-            continue
+def _check_parameters(comp: Computation) -> int:
+    """Parameter numbers are 0..n-1, each once; returns n."""
+    params = [i for i in comp.instructions if i.opcode == "parameter"]
+    literals = [p.literal for p in params]
+    if None not in literals and all(literals) and "".join(literals).isdigit() and "".join(literals).isascii() \
+            and sorted(map(int, literals)) == list(range(len(literals))):
+        return len(params)
+    numbers: dict[int, str] = {}  # something is wrong: find the first culprit, in text order
+    for inst in params:
         if inst.literal is None or not inst.literal.isdigit():
             raise _Problem(f"parameter number must be an integer, got {inst.literal!r}", comp.name, inst.name)
         number = int(inst.literal)
@@ -279,6 +334,7 @@ def _check_parameters(comp: Computation) -> None:
         if k not in numbers:
             raise _Problem(f"has {len(numbers)} parameters but none numbered {k} (expected 0..{len(numbers) - 1})",
                            comp.name)
+    return len(params)
 
 
 def _check_acyclic(comp: Computation) -> None:
@@ -294,31 +350,10 @@ def _check_acyclic(comp: Computation) -> None:
 # -- one instruction -------------------------------------------------------------------------------
 
 
-def _check_instruction(module: Module, comp: Computation, inst: Instruction) -> None:
-    by_name = comp.by_name
-    for operand in inst.operands:
-        if operand not in by_name:
-            raise _Problem(f"uses '{operand}', which is not defined in '{comp.name}'")
-    for callee in inst.called:
-        if callee not in module.computations:
-            raise _Problem(f"calls '{callee}', which is not a computation of the module")
-    op = inst.opcode
-    n = len(inst.operands)
-    low, high = OPERAND_COUNTS.get(op, _ANY)
-    if n < low or (high is not None and n > high):
-        raise _Problem(f"{op} takes {_count_text(low, high, 'operand')}, has {n}")
-    low, high = CALLED_COUNTS.get(op, _ANY)
-    if len(inst.called) < low or (high is not None and len(inst.called) > high):
-        raise _Problem(f"{op} calls {_count_text(low, high, 'computation')}, calls {len(inst.called)}")
-    check = _CHECKS.get(op)
-    if check is not None:
-        check(module, comp, inst, [by_name[o].shape for o in inst.operands])
-
-
 def _count_text(low: int, high: int | None, noun: str) -> str:
     if high == low:
         return f"{low} {noun}{'' if low == 1 else 's'}"
-    if high is None:
+    if high is None or high == _NO_MORE:
         return f"at least {low} {noun}{'' if low == 1 else 's'}"
     return f"{low} to {high} {noun}s"
 
@@ -363,12 +398,8 @@ def _array(shape: Shape, what: str) -> Shape:
     return shape
 
 
-def _params(module: Module, name: str) -> int:
-    return sum(1 for i in module.computations[name].instructions if i.opcode == "parameter")
-
-
-def _expect_params(module: Module, inst: Instruction, callee: str, want: int, role: str) -> None:
-    have = _params(module, callee)
+def _expect_params(ctx: _Context, inst: Instruction, callee: str, want: int, role: str) -> None:
+    have = ctx.params[callee]
     if have != want:
         raise _Problem(f"its {role} '{callee}' takes {have} parameter{'s' if have != 1 else ''}, "
                        f"but {want} {'are' if want != 1 else 'is'} passed")
@@ -383,9 +414,9 @@ def _dims_in_range(dims: tuple[int, ...], rank: int, what: str) -> None:
 # -- per-opcode checks (module, computation, instruction, operand shapes) ------------------------
 
 
-def _fusion(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
-    callee = module.computations[inst.called[0]]
-    _expect_params(module, inst, callee.name, len(ops), "fused computation")
+def _fusion(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+    callee = ctx.module.computations[inst.called[0]]
+    _expect_params(ctx, inst, callee.name, len(ops), "fused computation")
     root = callee.root
     if inst.shape.is_tuple != root.shape.is_tuple or (
             inst.shape.is_tuple and len(inst.shape.tuple_shapes) != len(root.shape.tuple_shapes)):
@@ -395,14 +426,14 @@ def _fusion(module: Module, comp: Computation, inst: Instruction, ops: list[Shap
                        f"{len(root.shape.tuple_shapes)} tuple elements")
 
 
-def _call(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
-    _expect_params(module, inst, inst.called[0], len(ops), "callee")
+def _call(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+    _expect_params(ctx, inst, inst.called[0], len(ops), "callee")
 
 
-def _while(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _while(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     body, condition = inst.called[0], inst.called[1]
     for name, role in ((body, "body"), (condition, "condition")):
-        _expect_params(module, inst, name, 1, role)
+        _expect_params(ctx, inst, name, 1, role)
     config = inst.attrs.get("backend_config")
     if config and "known_trip_count" in config:
         from irscope.ir.attrs import backend_config
@@ -416,18 +447,18 @@ def _while(module: Module, comp: Computation, inst: Instruction, ops: list[Shape
                 raise _Problem(f"known_trip_count {json.dumps(known)[:60]} is not a count (an integer 0..2**63-1)")
 
 
-def _conditional(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _conditional(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     if len(ops) != len(inst.called) + 1:
         raise _Problem(f"conditional with {len(inst.called)} branches takes {len(inst.called) + 1} operands, "
                        f"has {len(ops)}")
     for branch in inst.called:
-        _expect_params(module, inst, branch, 1, "branch")
+        _expect_params(ctx, inst, branch, 1, "branch")
 
 
-def _reduce_like(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _reduce_like(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     if len(ops) % 2:
         raise _Problem(f"{inst.opcode} takes as many init values as inputs (an even count), has {len(ops)}")
-    _expect_params(module, inst, inst.called[0], len(ops), "reducer")
+    _expect_params(ctx, inst, inst.called[0], len(ops), "reducer")
     if inst.opcode == "reduce-window":
         dims = window(inst.attrs.get("window", "{}"))
         first = _first_array(inst.shape)
@@ -438,29 +469,29 @@ def _reduce_like(module: Module, comp: Computation, inst: Instruction, ops: list
         int_list(inst.attrs.get("dimensions", "{}"))
 
 
-def _map(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
-    _expect_params(module, inst, inst.called[0], len(ops), "mapped computation")
+def _map(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+    _expect_params(ctx, inst, inst.called[0], len(ops), "mapped computation")
 
 
-def _sort(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
-    _expect_params(module, inst, inst.called[0], 2 * len(ops), "comparator")
+def _sort(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+    _expect_params(ctx, inst, inst.called[0], 2 * len(ops), "comparator")
 
 
-def _scatter(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _scatter(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     if len(ops) % 2 == 0:
         raise _Problem(f"scatter takes N operands, the indices and N updates (an odd count), has {len(ops)}")
 
 
-def _select_and_scatter(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _select_and_scatter(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     _array(ops[0], "the operand")
     dims = window(inst.attrs.get("window", "{}"))
     if dims and len(dims) != ops[0].rank:
         raise _Problem(f"window has {len(dims)} dimensions, the operand {_short(ops[0])} has {ops[0].rank}")
-    _expect_params(module, inst, inst.called[0], 2, "select")
-    _expect_params(module, inst, inst.called[1], 2, "scatter")
+    _expect_params(ctx, inst, inst.called[0], 2, "select")
+    _expect_params(ctx, inst, inst.called[1], 2, "scatter")
 
 
-def _get_tuple_element(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _get_tuple_element(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     if not ops[0].is_tuple:
         raise _Problem(f"get-tuple-element of a non-tuple {_short(ops[0])}")
     index = inst.attrs.get("index", "")
@@ -468,12 +499,12 @@ def _get_tuple_element(module: Module, comp: Computation, inst: Instruction, ops
         raise _Problem(f"index={index or '(missing)'} is out of range for a tuple of {len(ops[0].tuple_shapes)}")
 
 
-def _tuple(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _tuple(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     if not inst.shape.is_tuple or len(inst.shape.tuple_shapes) != len(ops):
         raise _Problem(f"a tuple of {len(ops)} operands has shape {_short(inst.shape)}")
 
 
-def _dot(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _dot(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     lhs, rhs = _array(ops[0], "lhs"), _array(ops[1], "rhs")
     for side, shape in (("lhs", lhs), ("rhs", rhs)):
         for kind in ("contracting", "batch"):
@@ -485,7 +516,7 @@ def _dot(module: Module, comp: Computation, inst: Instruction, ops: list[Shape])
             raise _Problem(f"{len(groups)} rhs_group_dims do not fit a result of rank {inst.shape.rank}")
 
 
-def _convolution(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _convolution(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     lhs, rhs = _array(ops[0], "lhs"), _array(ops[1], "rhs")
     out = _array(inst.shape, "the result")
     if "dim_labels" not in inst.attrs:
@@ -524,7 +555,7 @@ def _convolution(module: Module, comp: Computation, inst: Instruction, ops: list
             raise _Problem(f"{key}={value} is not a positive integer")
 
 
-def _transpose(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _transpose(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     operand = _array(ops[0], "the operand")
     dims = int_list(inst.attrs.get("dimensions", "{}"))
     if sorted(dims) != list(range(operand.rank)) or inst.shape.rank != operand.rank:
@@ -532,29 +563,31 @@ def _transpose(module: Module, comp: Computation, inst: Instruction, ops: list[S
                        f"{operand.rank} dimensions (result {_short(inst.shape)})")
 
 
-def _dimensions_in_operand(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _dimensions_in_operand(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     """reverse: `dimensions=` index the operand."""
     _dims_in_range(int_list(inst.attrs.get("dimensions", "{}")), _array(ops[0], "the operand").rank, "dimension")
 
 
-def _broadcast(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
-    dims = int_list(inst.attrs.get("dimensions", "{}"))
-    _dims_in_range(dims, _array(inst.shape, "the result").rank, "dimension")
+def _broadcast(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+    key = ("broadcast", inst.attrs.get("dimensions", "{}"), _array(inst.shape, "the result").rank)
+    if key not in ctx.passed:  # the check depends on nothing else: once per text and rank
+        _dims_in_range(int_list(key[1]), key[2], "dimension")
+        ctx.passed.add(key)
 
 
-def _fft(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _fft(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     for length in int_list(inst.attrs.get("fft_length", "{}")):
         if length < 0:
             raise _Problem(f"fft_length {length} is negative")
 
 
-def _matrix(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _matrix(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     """triangular-solve, cholesky: the passes read the last dimension of operand 0."""
     if _array(ops[0], "operand 0").rank < 2:
         raise _Problem(f"{inst.opcode} needs a matrix (rank >= 2), got {_short(ops[0])}")
 
 
-def _dynamic_update_slice(module: Module, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
+def _dynamic_update_slice(ctx: _Context, comp: Computation, inst: Instruction, ops: list[Shape]) -> None:
     _array(ops[0], "the operand")
     _array(ops[1], "the update")
 
@@ -594,6 +627,18 @@ _CHECKS = {
     "dynamic-update-slice": _dynamic_update_slice,
 }
 
+
+# opcode -> (fewest operands, most, fewest callees, most, check or None): the three tables above in
+# one lookup per instruction (`_NO_MORE` for no upper bound). An opcode not here has no rule.
+def _bounds(counts: tuple[int, int | None]) -> tuple[int, int]:
+    low, high = counts
+    return low, _NO_MORE if high is None else high
+
+
+_RULES: dict[str, tuple[int, int, int, int, Callable[..., None] | None]] = {
+    op: (*_bounds(OPERAND_COUNTS.get(op, _ANY)), *_bounds(CALLED_COUNTS.get(op, _ANY)), _CHECKS.get(op))
+    for op in (*OPERAND_COUNTS, *CALLED_COUNTS, *_CHECKS)
+}
 
 # -- where ----------------------------------------------------------------------------------------
 

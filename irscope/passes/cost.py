@@ -59,9 +59,11 @@ from __future__ import annotations
 
 import collections
 import math
+import operator
 import struct
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, filterfalse, islice
 from typing import Any
 
 import numpy as np
@@ -510,14 +512,17 @@ def xla_visit_order(comp: Computation) -> list[Instruction]:
 
 
 def callees_first(module: Module, roots: Iterable[str], follow: Callable[[Instruction], Iterable[str]],
-                  done: Container[str] = ()) -> list[str]:
+                  done: Container[str] = (), calling: Mapping[str, Sequence[Instruction]] | None = None) -> list[str]:
     """Computations reachable from `roots` through `follow(instruction)` (the callees to descend
     into), each after everything it calls: an iterative post-order, so any depth of nesting works.
-    Names in `done` are skipped with what they call. Raises `CyclicModuleError` on a call cycle."""
+    Names in `done` are skipped with what they call. `calling` maps a computation to its instructions
+    that call others, in text order (`calling_instructions`; made here when not given). Raises
+    `CyclicModuleError` on a call cycle."""
     order: list[str] = []
     finished: set[str] = set()
     open_: set[str] = set()
-    computations = module.computations
+    if calling is None:
+        calling = calling_instructions(module)
     for root in roots:
         stack: list[tuple[str, bool]] = [(_name(root), False)]
         while stack:
@@ -533,19 +538,34 @@ def callees_first(module: Module, roots: Iterable[str], follow: Callable[[Instru
                 raise CyclicModuleError(f"computation {name!r} calls itself")
             open_.add(name)
             stack.append((name, True))
-            for inst in reversed(computations[name].instructions):
-                if inst.called:
-                    for callee in reversed(tuple(follow(inst))):
-                        callee = _name(callee)
-                        if callee not in finished and callee not in done:
-                            stack.append((callee, False))
+            for inst in reversed(calling[name]):
+                for callee in reversed(tuple(follow(inst))):
+                    callee = _name(callee)
+                    if callee not in finished and callee not in done:
+                        stack.append((callee, False))
     return order
 
 
-def _kernel_ops(fused: Computation) -> list[Instruction]:
-    """The instructions of a fused computation that do work (not parameters, constants, bitcasts,
-    get-tuple-element or tuple). A fusion of one such op just wraps it: unfusing changes nothing."""
-    return [i for i in fused.instructions if i.opcode not in FREE and i.opcode != "tuple"]
+_CALLED = operator.attrgetter("called")
+_OPCODE = operator.attrgetter("opcode")
+
+
+def calling_instructions(module: Module) -> dict[str, tuple[Instruction, ...]]:
+    """Each computation's instructions that call computations, in text order (found in C: a few
+    thousand of a module's 300,000 instructions)."""
+    return {name: tuple(compress(comp.instructions, map(_CALLED, comp.instructions)))
+            for name, comp in module.computations.items()}
+
+
+_NO_WORK = FREE | {"tuple"}
+
+
+def _several_kernel_ops(fused: Computation) -> bool:
+    """Whether a fused computation holds more than one instruction that does work (not a parameter,
+    constant, bitcast, get-tuple-element or tuple); a fusion of one such op just wraps it: unfusing
+    changes nothing. Stops at the second, in C (map, filterfalse, islice)."""
+    work = filterfalse(_NO_WORK.__contains__, map(_OPCODE, fused.instructions))
+    return next(islice(work, 1, None), None) is not None
 
 
 # How the analysis treats each opcode (decided once per opcode, then looked up).
@@ -630,8 +650,10 @@ class _Shared:
         """Computations without fusions, control flow or custom calls: the same in every convention."""
         self._multi_op: dict[str, bool] = {}
         self._wrapped: dict[int, Instruction] = {}
+        self.calling = calling_instructions(module)
+        """Computation -> its instructions that call computations (`callees_first` walks only these)."""
         self.flow = {module.entry_name} | {
-            _name(callee) for comp in module.computations.values() for inst in comp.instructions
+            _name(callee) for insts in self.calling.values() for inst in insts
             if inst.opcode in CONTROL_FLOW for callee in inst.called}
         """Computations whose whole cost (bytes too) a caller uses: the entry and control flow's callees."""
 
@@ -662,7 +684,7 @@ class _Shared:
     def multi_op(self, fused: Computation) -> bool:
         m = self._multi_op.get(fused.name)
         if m is None:
-            m = self._multi_op[fused.name] = len(_kernel_ops(fused)) > 1
+            m = self._multi_op[fused.name] = _several_kernel_ops(fused)
         return m
 
     def users(self, comp: Computation, inst: Instruction) -> Sequence[Instruction]:
@@ -749,7 +771,7 @@ class _Analysis:
     def total(self, name: str) -> Figures:
         cached = self._totals.get(name)
         if cached is None:
-            for callee in callees_first(self.module, (name,), self._follow, self._totals):
+            for callee in callees_first(self.module, (name,), self._follow, self._totals, self.shared.calling):
                 self._evaluate(self.module.computations[callee])
             cached = self._totals[name]
         return cached
@@ -827,15 +849,19 @@ class _Analysis:
         transcendentals, exact in float32; bytes as float64 sums, for the unfused walk), in one pass
         over its instructions without per-instruction figures. False (nothing stored) when the sums
         could round, or the text is not in topological order: then `_evaluate` takes XLA's order."""
-        if not _defined_before_use(comp):
-            return False
         shared, name = self.shared, comp.name
         classes, read_bytes, leaf_sizes, by_name = shared.classes, shared.read_bytes, shared.leaf_sizes, comp.by_name
         flops = trans = accessed = written = 0.0
         flops_bits = trans_bits = 0  # OR of the counts: their lowest set bit divides them all
         flops_abs = trans_abs = 0.0
         integral, plain = True, True
+        defined: set[str] = set()  # `_defined_before_use`, in the same loop
+        in_order, define = defined.issuperset, defined.add
         for inst in comp.instructions:
+            operands = inst.operands
+            if not in_order(operands):
+                return False  # (the figures cached so far depend on their instruction alone)
+            define(inst.name)
             cls = classes.get(inst.opcode)
             if cls is None:
                 cls = shared.opcode_class(inst.opcode)
@@ -843,7 +869,7 @@ class _Analysis:
                 continue
             if cls in (_ELEMENTWISE, _TRANSCENDENTAL, _DEFAULT):
                 shape = inst.shape
-                read = read_bytes(by_name, inst.operands)
+                read = read_bytes(by_name, operands)
                 out = leaf_sizes.get(id(shape))
                 if out is None:
                     out = leaf_sizes[id(shape)] = leaf_bytes(shape)

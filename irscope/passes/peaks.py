@@ -16,6 +16,8 @@ Not handled yet: a kernel that mixes a small dot with heavy element-wise work (i
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from irscope.hw import Chip, Unit, peak_key
 from irscope.ir.hlo import Module
 from irscope.ir.opcodes import MATMUL
@@ -23,6 +25,7 @@ from irscope.passes.fusion import Kernel
 
 # Library calls XLA:GPU emits for matrix work (custom_call_target prefixes).
 MATRIX_LIBRARY_CALLS = ("__cublas$gemm", "__cublas$lt$matmul", "__cudnn$conv", "__cudnn$fmha")
+_OPCODE = attrgetter("opcode")
 
 
 def kernel_unit(module: Module, kernel: Kernel) -> Unit:
@@ -31,7 +34,11 @@ def kernel_unit(module: Module, kernel: Kernel) -> Unit:
     if inst.opcode in MATMUL or _is_matrix_call(inst):
         return "matrix"
     for name in module.reachable_from(inst.called):
-        if any(sub.opcode in MATMUL or _is_matrix_call(sub) for sub in module.computations[name].instructions):
+        instructions = module.computations[name].instructions
+        opcodes = set(map(_OPCODE, instructions))  # one C-level pass; most kernels hold no call
+        if not opcodes.isdisjoint(MATMUL):
+            return "matrix"
+        if "custom-call" in opcodes and any(_is_matrix_call(sub) for sub in instructions):
             return "matrix"
     return "vector"
 
