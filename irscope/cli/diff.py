@@ -10,7 +10,6 @@ their bytes, FLOPs and time at peak (and measured time with `--measure`). The ex
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shlex
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from typing import Any
 
 from irscope.cli.common import UserError, progress, write_atomic
 from irscope.render.table import plural
+from irscope.util.jsonio import dumps
 from irscope.util.text import first_line as _first_line
 
 EPILOG = """\
@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json != "-":
         print(result.to_text(max_rows=args.max_rows or None, show_unchanged=args.all))
     if args.json:
-        write_atomic(args.json, json.dumps(result.to_json(), indent=1) + "\n")
+        write_atomic(args.json, dumps(result.to_json()) + "\n")
         if args.json != "-":
             progress(f"wrote {args.json}")
     if args.html:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from irscope.cli.common import UserError, progress, write_atomic
 from irscope.render.table import plural
+from irscope.util.jsonio import dumps
 
 if TYPE_CHECKING:
     from irscope.passes.report import HloReport
@@ -351,7 +351,7 @@ def _report(args: argparse.Namespace, program: _Program, chip, *, first: bool) -
 
             print("\n" + memory_text(report.memory))
     if args.json:
-        write_atomic(args.json, json.dumps(report_json(report), indent=1) + "\n")
+        write_atomic(args.json, dumps(report_json(report)) + "\n")
         if args.json != "-":
             progress(f"wrote {args.json}")
     if args.svg:

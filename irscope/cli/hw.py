@@ -13,7 +13,6 @@ line on stderr and exit status 2. `python -m irscope.cli.hw` runs the command on
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from irscope import hw
 from irscope.cli.common import UserError, progress, write_atomic
 from irscope.measure import probe
+from irscope.util.jsonio import dumps
 from irscope.util.text import text_table
 
 SCHEMA = "irscope.hw-report/1"
@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     to_stdout = args.json == "-"
     if args.json is not None:
         try:
-            write_atomic(args.json, json.dumps(report(chips, probe_result), indent=2, allow_nan=False) + "\n")
+            write_atomic(args.json, dumps(report(chips, probe_result), allow_nan=False) + "\n")
         except UserError as e:
             return _err(e)
     if not to_stdout:

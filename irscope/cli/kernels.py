@@ -17,12 +17,12 @@ kernel outside its tolerance makes the exit status 1 (after the whole table is p
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from irscope.cli.common import Progress, UserError, progress, write_atomic
 from irscope.render.kernels_text import format_report as format_report  # its old home
+from irscope.util.jsonio import dumps
 
 # The harness's kernels (irscope.kernels.harness.KERNELS; a test keeps the two in step).
 KERNEL_NAMES = ("gelu", "swish", "softmax", "layer_norm", "matmul_bias_gelu", "flash_attention")
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     comparison = KernelComparison(tuple(results), device, backend, chip)
     print(comparison.to_text(xla_kernels=args.xla_kernels))
     if args.json:
-        write_atomic(args.json, json.dumps(comparison.to_json(), indent=1) + "\n")
+        write_atomic(args.json, dumps(comparison.to_json()) + "\n")
     failed = [r for r in results if not r.ok]
     for r in failed:
         print(f"irscope kernels: {r.kernel} {'x'.join(map(str, r.shape))} {r.dtype}: max abs error "

@@ -14,11 +14,11 @@ over to `run_target` (any TARGET) or `run_passes` (one model.py entry) when eith
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from typing import Any
 
 from irscope.cli.common import Progress, UserError, progress, write_atomic
+from irscope.util.jsonio import dumps
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -114,7 +114,7 @@ def _print_timeline(args: argparse.Namespace, timeline: Any) -> None:
     if json_path != "-":
         print(timeline.to_text(show_all=getattr(args, "all_dumps", False)))
     if json_path:
-        write_atomic(json_path, json.dumps(timeline.to_json(), indent=1) + "\n")
+        write_atomic(json_path, dumps(timeline.to_json()) + "\n")
         if json_path != "-":
             progress(f"wrote {json_path}")
 
@@ -134,7 +134,7 @@ def _print_pass_diff(args: argparse.Namespace, timeline: Any, step: Any, before:
         print(result.to_text(max_rows=getattr(args, "max_rows", 60) or None))
     if json_path:
         doc = {**result.to_json(), "pass": step.to_json()}
-        write_atomic(json_path, json.dumps(doc, indent=1) + "\n")
+        write_atomic(json_path, dumps(doc) + "\n")
         if json_path != "-":
             progress(f"wrote {json_path}")
     if html_texts is not None:

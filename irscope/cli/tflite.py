@@ -12,7 +12,6 @@ signatures are measured through the interpreter's default inputs.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from irscope.cli.common import UserError, progress, write_atomic
 from irscope.render.table import plural
+from irscope.util.jsonio import dumps
 
 MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")  # irscope.frontends.tflite_convert.MODES, without importing TF
 
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
             print()
             print(compare_lines)
     if args.json:
-        write_atomic(args.json, json.dumps(_finite(report), indent=1, allow_nan=False) + "\n")
+        write_atomic(args.json, dumps(_finite(report), allow_nan=False) + "\n")
         if args.json != "-":
             progress(f"wrote {args.json}")
     if args.svg:
@@ -315,7 +315,7 @@ def _run_layers(args: argparse.Namespace) -> int:
     if args.json != "-":
         print(result.to_text(max_rows=args.max_rows or None))
     if args.json:
-        write_atomic(args.json, json.dumps(_finite(result.to_json()), indent=1, allow_nan=False) + "\n")
+        write_atomic(args.json, dumps(_finite(result.to_json()), allow_nan=False) + "\n")
         if args.json != "-":
             progress(f"wrote {args.json}")
     if args.layers_plot:
@@ -356,7 +356,7 @@ def _run_keep_float(args: argparse.Namespace) -> int:
         report = result["layers"].to_json()
         report["keep_float"] = {"kept": result["kept"], "rows": result["rows"], "threads": result["threads"],
                                 "path": result["path"], "layers": result["layers_kept"].to_json()["layers"]}
-        write_atomic(args.json, json.dumps(_finite(report), indent=1, allow_nan=False) + "\n")
+        write_atomic(args.json, dumps(_finite(report), allow_nan=False) + "\n")
         if args.json != "-":
             progress(f"wrote {args.json}")
     progress(f"wrote {args.output}")
