@@ -107,11 +107,11 @@ def main() -> None:
     print(f"module: {args.layers}-layer toy GPT training step, optimized: {n:,} instructions, "
           f"{computations:,} computations, {len(text) / 1e6:.1f} MB of text")
     print(f"medians of {args.repeats} runs (the report: {max(1, args.repeats // 2)})")
-    print(f"{'':<28}{'wall s':>10}{'cpu s':>10}{'instr/s':>14}")
+    print(f"{'':<34}{'wall s':>10}{'cpu s':>10}{'instr/s':>14}")
     rows = [("xla (hlo_module_from_text)", parse["xla"]), ("irscope parse_module", parse["irscope"]),
-            ("irscope report (verify, JSON)", report)]
+            ("irscope report (parse..JSON text)", report)]
     for label, (wall, cpu) in rows:
-        print(f"{label:<28}{wall:>10.3f}{cpu:>10.3f}{n / wall:>14,.0f}")
+        print(f"{label:<34}{wall:>10.3f}{cpu:>10.3f}{n / wall:>14,.0f}")
     per_instruction = retained / n
     print(f"memory: {per_instruction:,.0f} B/instruction retained, {peak / n:,.0f} B/instruction at peak")
     ratio = parse["irscope"][0] / parse["xla"][0]
@@ -121,11 +121,12 @@ def main() -> None:
     for label, value, target, ok in [
         ("parse time ratio irscope/xla", f"{ratio:.2f} (cpu {cpu_ratio:.2f})", f"<= {TARGET_RATIO}",
          ratio <= TARGET_RATIO),
-        ("full report (parse+verify+JSON)", f"{report[0]:.2f} s (cpu {report[1]:.2f})", f"<= {TARGET_REPORT_S} s", report[0] <= TARGET_REPORT_S),
+        ("full report (parse..JSON text)", f"{report[0]:.2f} s (cpu {report[1]:.2f})", f"<= {TARGET_REPORT_S} s",
+         report[0] <= TARGET_REPORT_S),
         ("retained memory", f"{per_instruction:,.0f} B/instruction", f"< {TARGET_BYTES:,}",
          per_instruction < TARGET_BYTES),
     ]:
-        print(f"  {label:<30}{value:<26}target {target:<10}{'met' if ok else 'NOT met'}")
+        print(f"  {label:<32}{value:<26}target {target:<10}{'met' if ok else 'NOT met'}")
     print(f"irscope/xla parse time ratio: {ratio:.2f}")
 
 
