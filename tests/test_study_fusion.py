@@ -67,7 +67,7 @@ def test_static_cost_from_the_passes():
 
 def test_run_summary_and_figures(tmp_path, cpu_cache):
     summary = fusion.run(tmp_path / "figs", quick=True, exponents=(10,),
-                         workloads=[fusion.WORKLOADS[0], fusion.WORKLOADS[3]])
+                         workloads=[fusion.WORKLOADS[0], fusion.WORKLOADS[3]], targets=())
     assert [p.rsplit("/", 1)[-1] for p in summary["figures"]] == ["fusion_low.png", "fusion_high.png"]
     for path in summary["figures"]:
         with open(path, "rb") as f:
@@ -118,8 +118,9 @@ def test_crossings_interpolate_where_the_speed_up_passes_one():
 def test_transcendental_ceiling():
     row = {"fused_bytes": 8.0 * 1024, "transcendentals": 6.0 * 1024}
     chain = fusion.WORKLOADS[3]
-    assert fusion._transcendental_bound(row, chain, {"tanh": 1.2e9}) == pytest.approx(1.2e9 / 6 * 8)
-    assert fusion._transcendental_bound(row, fusion.WORKLOADS[0], {"tanh": 1.2e9}) is None
+    assert chain.roof_key == "tanh x6" and fusion.WORKLOADS[0].roof_key is None
+    assert fusion._transcendental_bound(row, chain, {"tanh x6": 1.2e9}) == pytest.approx(1.2e9 / 6 * 8)
+    assert fusion._transcendental_bound(row, fusion.WORKLOADS[0], {"tanh x6": 1.2e9}) is None
     machine = {"copy_bandwidth": 10e9}
     assert fusion.ceiling({"transcendental_bound_bytes_per_s": 1.6e9}, machine) == ("transcendentals", 1.6e9)
     assert fusion.ceiling({"transcendental_bound_bytes_per_s": 16e9}, machine) == ("copy", 10e9)
@@ -131,7 +132,7 @@ def test_plotted_data_is_the_ratios_it_claims(quick_run):
     each mode's time, the tanh/exp ceiling = rate x fused bytes / transcendentals; the table quotes them."""
     _, summary = quick_run
     rates = summary["machine"]["transcendentals_per_s"]
-    assert set(rates) == {"tanh", "exp"} and all(rate > 0 for rate in rates.values())
+    assert set(rates) == {"tanh x1", "exp x1", "tanh x6"} and all(rate > 0 for rate in rates.values())
     by_name = {w.name: w for w in fusion.WORKLOADS}
     table = {(t["workload"], t["n"]): t for t in summary["table"]}
     assert set(table) == {(r["workload"], f"2^{r['exponent']}") for r in summary["rows"]}
@@ -141,17 +142,27 @@ def test_plotted_data_is_the_ratios_it_claims(quick_run):
         assert r["jit_bytes_per_s"] == pytest.approx(r["fused_bytes"] / r["jit_s"], rel=1e-12)
         assert r["jit_donated_bytes_per_s"] == pytest.approx(r["fused_bytes"] / r["jit_donated_s"], rel=1e-12)
         assert r["eager_bytes_per_s"] == pytest.approx(r["per_op_bytes"] / r["eager_s"], rel=1e-12)
-        op = by_name[r["workload"]].transcendental
-        if op is None:
-            assert r["transcendentals"] == 0 and r["transcendental_bound_bytes_per_s"] is None
+        workload = by_name[r["workload"]]
+        assert r["transcendentals"] == workload.per_element * r["elements"]  # XLA's count: the roof is the right one
+        if workload.roof_key is None:
+            assert r["transcendental_bound_bytes_per_s"] is None
         else:
-            expected = rates[op] * r["fused_bytes"] / r["transcendentals"]
+            expected = rates[workload.roof_key] * r["fused_bytes"] / r["transcendentals"]
             assert r["transcendental_bound_bytes_per_s"] == pytest.approx(expected, rel=1e-12)
         cells = table[(r["workload"], f"2^{r['exponent']}")]
         assert cells["speed-up"] == round(r["eager_s"] / r["jit_s"], 2)
         assert cells["eager eff GB/s"] == round(r["fused_bytes"] / r["eager_s"] / 1e9, 2)
         assert cells["jit eff GB/s"] == round(r["fused_bytes"] / r["jit_s"] / 1e9, 2)
     assert summary["crossings"] == fusion.crossings(summary["rows"])
+    # Predicted accelerator times: an element-wise kernel's time at peak is its bytes over the bandwidth, so
+    # 4x the elements is 4x the time (launch overhead is not modelled).
+    small, large = (r for r in summary["rows"] if r["workload"] == "relu")
+    from irscope.frontends import targets as T
+
+    assert set(small["predicted_s"]) == {t for t in fusion.PREDICTED_TARGETS if T.extra_installed(T.CHIPS[t])}
+    for target, seconds in small["predicted_s"].items():
+        assert 0 < seconds < small["jit_s"]
+        assert large["predicted_s"][target] == pytest.approx(4 * seconds, rel=1e-6)
 
 
 def test_csv_is_the_json_table(quick_run):

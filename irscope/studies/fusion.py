@@ -19,16 +19,29 @@ The static bytes come from irscope's own passes over the module XLA compiled: `f
 (every fused instruction as its own kernel). Beside them, `per_op` counts what eager execution moves:
 each primitive of the function's jaxpr reads its array operands and writes its results (a Python
 scalar is a literal, not an array, so unlike the unfused HLO, eager never materializes a broadcast
-constant). Achieved bandwidth divides the bytes of the way it ran by its median time: eager by
-`per_op`, both JIT figures by `fused`. FLOPs are XLA's count (`flops + transcendentals`, one per
-element each), the same for every way of running.
+constant). FLOPs are XLA's count (`flops + transcendentals`, one per element each), the same for
+every way of running.
 
-Figures (`fusion_low.png`, `fusion_medium.png`, `fusion_high.png`): left, achieved FLOP/s against
-arithmetic intensity on this CPU's roofline (bandwidth slope and compute roof from the probe of
-`irscope.measure.probe`, via `irscope.hw.get_chip("cpu")`), eager in red, JIT in green, one point per
-size (bigger markers for bigger sizes); right, achieved bandwidth against size, with the probe's
-bandwidth as a dashed line. The table `run` returns (and `irscope figures fusion` prints) holds every
-other size; `rows` in its JSON holds all of them.
+Two bandwidths per row: *effective* bandwidth divides the fused program's bytes (the least the work
+needs) by each mode's time, so the mode that takes longer is lower whatever it moved; *achieved*
+bandwidth divides the bytes of the way it ran (eager: `per_op`) by its time. Effective bandwidth is set
+against two measured ceilings: the probe's STREAM copy (a fused element-wise kernel reads one array and
+writes one, as copy does; triad is drawn too), and, for a workload with transcendentals, their rate:
+`irscope.measure.probe.transcendental_rate` of a fused chain as long as the workload's (6 `tanh` for
+chain24, 1 `tanh` or `exp` for GELU and Swish) over a cache-resident array, turned into the effective
+bandwidth the kernel would reach if its transcendentals took all its time. The lower of the two is the
+row's ceiling.
+
+Figures (`fusion_low.png`, `fusion_medium.png`, `fusion_high.png`), four panels each: the median time
+per call against size (with the predicted time at peak on an H100 and a TPU v5e from XLA's deviceless
+compiles, `irscope.api.inspect_jax(..., target=...)`: predictions, not measurements), the speed-up
+eager time / JIT time against size with where the curves cross (`crossings`), effective bandwidth
+against the ceilings, and the roofline (achieved FLOP/s against arithmetic intensity, bandwidth slope
+and f32 matmul roof from the probe via `irscope.hw.get_chip("cpu")`, each transcendental roof as a
+segment), where every size of one mode would sit at one intensity: the points are spread sideways by
+size (eager left of its intensity, JIT right, marked by a thin line), marker size = size, with legends
+for every encoding. The table `run` returns (and `irscope figures fusion` prints, and writes as
+`fusion.csv` beside the figures) holds every other size; `rows` in its JSON holds all of them.
 
 Timing (`time_interleaved`): one untimed call of each way of running, then 4 rounds in which the
 three ways take turns, each timed for about 0.08 s (at least one call) per round; the figure is the
@@ -113,13 +126,20 @@ class Workload:
     """The function of one f32 vector."""
     transcendental: str | None = None
     """The transcendental it computes (`tanh`, `exp`; see `irscope.measure.probe.transcendental_rate`), if any."""
+    per_element: int = 0
+    """How many of them per element, one after the other: its roof is the rate of a fused chain that long."""
+
+    @property
+    def roof_key(self) -> str | None:
+        """`tanh x6`: the key of its transcendental roof in the summary's `machine.transcendentals_per_s`."""
+        return f"{self.transcendental} x{self.per_element}" if self.transcendental else None
 
 
 WORKLOADS = (
     Workload("relu", "low", relu),
-    Workload("gelu", "medium", gelu_tanh, "tanh"),
-    Workload("swish", "medium", swish, "exp"),
-    Workload("chain24", "high", chain24, "tanh"),
+    Workload("gelu", "medium", gelu_tanh, "tanh", 1),
+    Workload("swish", "medium", swish, "exp", 1),
+    Workload("chain24", "high", chain24, "tanh", 6),
 )
 COMPLEXITIES = ("low", "medium", "high")
 
@@ -277,8 +297,32 @@ def measure_cell(workload: Workload, exponent: int, *, quick: bool, seed: int = 
 
 # --- The study ------------------------------------------------------------------------------------
 
+PREDICTED_TARGETS = ("h100", "tpu-v5e")
+"""Accelerators whose time at peak (XLA's deviceless compile, costed on the chip's roofline) the headline panel
+draws as predictions beside the CPU's measured times."""
+
+
+def predicted_times(workload: Workload, exponents: Sequence[int], targets: Sequence[str]) -> dict[str, list[float]]:
+    """Per target, the predicted time per call at each size: `inspect_jax(..., target=T).time_at_peak_s`, the
+    sum over the kernels XLA compiled for T of max(bytes / bandwidth, FLOPs / peak). A prediction, not a
+    measurement: no launch overhead, and transcendentals cost nothing extra. A target whose compiler is not
+    installed is left out (`irscope.frontends.targets.TargetUnavailable`)."""
+    from irscope.api import inspect_jax
+    from irscope.frontends.targets import TargetUnavailable
+
+    out: dict[str, list[float]] = {}
+    for target in targets:
+        try:
+            out[target] = [inspect_jax(workload.fn, [jax.ShapeDtypeStruct((2**e,), jnp.float32)],
+                                       target=target).time_at_peak_s for e in exponents]
+        except TargetUnavailable:
+            continue
+    return out
+
+
 def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None,
-        exponents: Sequence[int] | None = None, workloads: Sequence[Workload] = WORKLOADS) -> dict[str, Any]:
+        exponents: Sequence[int] | None = None, workloads: Sequence[Workload] = WORKLOADS,
+        targets: Sequence[str] = PREDICTED_TARGETS) -> dict[str, Any]:
     """Measure every workload at every size, write the three figures into `out_dir`, and return the
     summary: `table` (every other size, formatted), `rows` (every size, raw), `crossings`, `notes`,
     `figures`, `machine`.
@@ -289,6 +333,7 @@ def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None,
         progress: one-line messages (the CPU probe's, if it has to run); the bar goes to stderr.
         exponents: the sizes (powers of two) instead of the default sweep.
         workloads: the workloads (default all four).
+        targets: accelerators whose predicted time at peak goes beside the measured times (`PREDICTED_TARGETS`).
     """
     from irscope.hw import get_chip
     from irscope.measure import probe
@@ -298,22 +343,25 @@ def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None,
     measured = probe.load_or_measure(progress=progress)  # the same cached probe: its copy bandwidth too
     sizes = tuple(exponents) if exponents is not None else (QUICK_EXPONENTS if quick else FULL_EXPONENTS)
     load_before = _load()
-    ops = sorted({w.transcendental for w in workloads if w.transcendental})
-    rates = {op: probe.transcendental_rate(op, depth=TRANSCENDENTAL_CHAIN, loops=4,
-                                           repeats=3 if quick else TRANSCENDENTAL_REPEATS) for op in ops}
+    roofs = sorted({(w.transcendental, w.per_element) for w in workloads if w.transcendental})
+    rates = {f"{op} x{depth}": probe.transcendental_rate(op, depth=depth, loops=24 // depth,
+                                                         repeats=3 if quick else TRANSCENDENTAL_REPEATS)
+             for op, depth in roofs}
     rows: list[dict[str, Any]] = []
     with Bar(total=len(workloads) * len(sizes), label="fusion study") as bar:
         for workload in workloads:
-            for exponent in sizes:
+            predicted = predicted_times(workload, sizes, targets)
+            for i, exponent in enumerate(sizes):
                 row = measure_cell(workload, exponent, quick=quick)
                 row["transcendental_bound_bytes_per_s"] = _transcendental_bound(row, workload, rates)
+                row["predicted_s"] = {target: times[i] for target, times in predicted.items()}
                 rows.append(row)
                 bar.advance(f"{workload.name} 2^{exponent}")
     load_after = _load()
     machine = {
         "chip": chip.name, "product": chip.product, "mem_bandwidth": chip.mem_bandwidth,
         "copy_bandwidth": measured.copy_bw, "peak_flops_f32": chip.peak_flops.get("f32"),
-        "transcendentals_per_s": rates, "transcendental_chain": TRANSCENDENTAL_CHAIN,
+        "transcendentals_per_s": rates,
         "load_avg_before": load_before, "load_avg_after": load_after,
         "cores": os.cpu_count(), "jax": jax.__version__,
     }
@@ -347,15 +395,13 @@ def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None,
 TRANSCENDENTAL_REPEATS = 25
 """Timed calls of `probe.transcendental_rate` per transcendental, about 1.5 ms each: the best is the roof, and
 many short calls are likelier than a few long ones to catch a moment when a shared machine is quiet."""
-TRANSCENDENTAL_CHAIN = 6
-"""`depth` of the measured chain: the transcendentals in a row of chain24, the study's most complex kernel."""
 
 
 def _transcendental_bound(row: dict[str, Any], workload: Workload, rates: dict[str, float]) -> float | None:
     """The effective bandwidth (fused bytes / s) a kernel would reach if its transcendentals were all its time."""
-    if workload.transcendental is None or not row["transcendentals"]:
+    if workload.roof_key is None or not row["transcendentals"]:
         return None
-    return rates[workload.transcendental] * row["fused_bytes"] / row["transcendentals"]
+    return rates[workload.roof_key] * row["fused_bytes"] / row["transcendentals"]
 
 
 def ceiling(row: dict[str, Any], machine: dict[str, Any]) -> tuple[str, float]:
@@ -411,12 +457,12 @@ def notes(rows: Sequence[dict[str, Any]], machine: dict[str, Any]) -> list[str]:
     """What the numbers say, computed from them: the speed-up and where the curves cross, the ceilings and how
     near each mode gets, dispatch cost, ratios at the top size."""
     rates = machine.get("transcendentals_per_s", {})
-    roofs = ", ".join(f"{rate / 1e9:.2f} G {op}/s" for op, rate in rates.items())
+    roofs = ", ".join(f"{rate / 1e9:.2f} G/s ({key})" for key, rate in rates.items())
     out = [
         f"machine: {machine['product']}, jax {machine['jax']}; ceilings from irscope's probe: "
         f"{machine['copy_bandwidth'] / 1e9:.2f} GB/s (STREAM copy), {machine['mem_bandwidth'] / 1e9:.2f} GB/s "
         f"(STREAM triad), {(machine['peak_flops_f32'] or 0) / 1e9:.1f} GFLOP/s (f32 matmul)"
-        + (f", {roofs} (a fused chain of {machine.get('transcendental_chain')}, in cache)" if roofs else "")
+        + (f", transcendentals in one fused chain of N per element, in cache: {roofs}" if roofs else "")
         + f"; load average {_fmt_load(machine['load_avg_before'])} before, {_fmt_load(machine['load_avg_after'])} after",
     ]
     smallest = min(r["exponent"] for r in rows)
@@ -427,6 +473,14 @@ def notes(rows: Sequence[dict[str, Any]], machine: dict[str, Any]) -> list[str]:
     out.append(f"dispatch at 2^{smallest}: eager costs {human_time(per_op[len(per_op) // 2])} per op (median over "
                f"workloads, {human_time(per_op[0])} to {human_time(per_op[-1])}); one JIT call costs "
                f"{human_time(jit_call[0])} to {human_time(jit_call[-1])}")
+    top_rows = [r for r in rows if r["exponent"] == largest and r.get("predicted_s")]
+    if top_rows:
+        r = top_rows[0]
+        out.append(f"predicted at 2^{largest} (time at peak from a deviceless compile, not measured; the same for every "
+                   "workload, which all move the same fused bytes): "
+                   + ", ".join(f"{_TARGET_NAMES.get(t, t)} {human_time(v)}" for t, v in r["predicted_s"].items())
+                   + f"; measured here, JIT {human_time(min(x['jit_s'] for x in top_rows))} to "
+                   f"{human_time(max(x['jit_s'] for x in top_rows))}")
     crossed = crossings(rows)
     for name in dict.fromkeys(r["workload"] for r in rows):
         mine = sorted((r for r in rows if r["workload"] == name), key=lambda r: r["exponent"])
@@ -459,8 +513,9 @@ def notes(rows: Sequence[dict[str, Any]], machine: dict[str, Any]) -> list[str]:
 def _ceiling_words(row: dict[str, Any], machine: dict[str, Any]) -> str:
     """`6 tanh per element at 1.10 G/s`: how a row's transcendental ceiling is made."""
     per_element = row["transcendentals"] / row["elements"]
-    op = next((w.transcendental for w in WORKLOADS if w.name == row["workload"]), None) or "transcendental"
-    rate = machine.get("transcendentals_per_s", {}).get(op, 0.0)
+    workload = next((w for w in WORKLOADS if w.name == row["workload"]), None)
+    op = workload.transcendental if workload else "transcendental"
+    rate = machine.get("transcendentals_per_s", {}).get(workload.roof_key if workload else "", 0.0)
     return f"{per_element:g} {op} per element at {rate / 1e9:.2f} G/s"
 
 
@@ -492,6 +547,8 @@ _COLORS = {"eager": "#d62728", "jit": "#2ca02c", "jit_donated": "#98df8a"}
 _LABELS = {"eager": "eager (op by op)", "jit": "jax.jit (fused)", "jit_donated": "jax.jit, donated output buffer"}
 _MARKERS = ("o", "s", "^", "D")
 _STYLES = ("-", "--", "-.", ":")
+_PREDICTED_COLORS = {"h100": "#1f77b4", "tpu-v5e": "#8c564b"}
+_TARGET_NAMES = {"h100": "H100", "tpu-v5e": "TPU v5e"}
 _DODGE = 2.0
 """On the roofline, a workload's points spread over [I / 2, I) (eager) and (I, 2 I] (JIT) around its intensity I,
 smallest size nearest I: every size and mode would otherwise sit on one vertical line."""
@@ -542,19 +599,28 @@ def plot(rows: Sequence[dict[str, Any]], machine: dict[str, Any], *, title: str,
         for x in crossed.get(name, []):
             for ax in (times, speed):
                 ax.axvline(x, color="#7f7f7f", ls=":", lw=1)
-            speed.annotate(f"{name}: curves cross\nnear 2^{x:g}", (x, 1.0), textcoords="offset points",
-                           xytext=(-6, 14), ha="right", fontsize=7.5, color="#444444",
-                           arrowprops={"arrowstyle": "-", "color": "#7f7f7f", "lw": 0.6})
+            speed.text(x, 0.02, f" {name}: curves\n cross near 2^{x:g}", transform=speed.get_xaxis_transform(),
+                       ha="left", va="bottom", fontsize=7, color="#444444")
         bound = mine[-1].get("transcendental_bound_bytes_per_s")
         if bound is not None:
             eff.axhline(bound / 1e9, color="#9467bd", ls=ls, lw=1.3)
 
+    # Predicted accelerator times: the same for every workload here (the same fused bytes), so one line each.
+    predicted_handles = []
+    first = by_name[workloads[0]]
+    for target in first[0].get("predicted_s", {}):
+        color = _PREDICTED_COLORS.get(target, "#7f7f7f")
+        times.plot([r["exponent"] for r in first], [r["predicted_s"][target] for r in first], color=color, lw=1.2,
+                   ls=(0, (5, 2)), marker="x", ms=4)
+        predicted_handles.append(Line2D([], [], color=color, ls=(0, (5, 2)), marker="x",
+                                        label=f"{_TARGET_NAMES.get(target, target)} time at peak "
+                                              "(PREDICTED, deviceless compile)"))
     # Legends for every encoding: colour = way of running, marker and line = workload, ceilings.
     mode_handles = [Line2D([], [], color=_COLORS[m], lw=2, label=_LABELS[m]) for m in _MODES]
     workload_handles = [Line2D([], [], color="#555555", marker=style[n][0], ls=style[n][1], label=n) for n in workloads]
-    times.legend(handles=mode_handles + workload_handles, fontsize=8, loc="upper left")
-    times.set(xscale="linear", yscale="log", ylabel="median time per call (s)",
-              title="time per call (measured, lower is better)")
+    times.legend(handles=mode_handles + workload_handles + predicted_handles, fontsize=7.5, loc="upper left")
+    times.set(xscale="linear", yscale="log", ylabel="time per call (s): CPU measured (median)",
+              title="time per call (lower is better)")
     speed.axhline(1.0, color="#7f7f7f", lw=1)
     speed.set(ylim=(0, max(r["time_ratio"] for r in rows) * 1.18), ylabel="speed-up: eager time / JIT time",
               title="JIT speed-up over eager (above 1: JIT faster)")
@@ -599,7 +665,9 @@ def plot(rows: Sequence[dict[str, Any]], machine: dict[str, Any], *, title: str,
                                 label=f"2^{e}") for e in sorted({lo, (lo + hi) // 2, hi})]
     roof_handles = [Line2D([], [], color="black", lw=1.5,
                            label=f"roofline: triad {bandwidth / 1e9:.1f} GB/s, f32 matmul {peak / 1e9:.0f} GFLOP/s"),
-                    Line2D([], [], color="#9467bd", lw=1.3, label="the workload's tanh/exp roof")]
+                    ]
+    if any(r.get("transcendental_bound_bytes_per_s") is not None for r in rows):
+        roof_handles.append(Line2D([], [], color="#9467bd", lw=1.3, label="the workload's tanh/exp roof (measured)"))
     roof.legend(handles=roof_handles + size_handles, fontsize=7.5, loc="upper left", title="marker size = elements",
                 title_fontsize=7.5)
     flops_seen = [r[f"{m}_flops_per_s"] for r in rows for m in _MODES]
@@ -613,6 +681,6 @@ def plot(rows: Sequence[dict[str, Any]], machine: dict[str, Any], *, title: str,
     fig.suptitle(title + "\n(all times measured on this CPU; ceilings measured by irscope's probe)", fontsize=11)
     fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
     return buffer.getvalue()
