@@ -17,6 +17,9 @@ BLAS/XLA build far more than on its model name. What is measured:
 - `jax.jit(jnp.matmul)` of two n x n matrices in f32 (and f64, under `jax.enable_x64`), counting
   2 n^3 FLOPs: what XLA:CPU achieves on a large dot, which is the compute roof its kernels see.
 
+On demand, not cached and not part of the `cpu` chip: `transcendental_rate`, the `tanh` or `exp` per second
+of one fused XLA:CPU kernel over a cache-resident array (the compute roof of a kernel bound by them).
+
 Each figure is the best of N timed repeats after one untimed warm-up (STREAM reports the best rate
 too): on a shared machine noise only ever slows a run down, so the fastest run is the best estimate
 of what the hardware can do, which is what a roofline ceiling is. Every repeat's rate is kept in

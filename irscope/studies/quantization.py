@@ -295,8 +295,8 @@ def plot(rows: Sequence[dict[str, Any]], threads: Sequence[int], machine: dict[s
         panels.append((f"latency, {n} thread{'s' if n > 1 else ''} (median)", f"latency_ratio_{n}t", str(n)))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.4), squeeze=False)
     width = 0.8 / max(len(modes), 1)
-    top = max((r[key] for r in rows for _, key, _ in panels if r.get(key) is not None), default=1.0)
     for ax, (title, key, absolute) in zip(axes[0], panels, strict=True):
+        top = max([1.0, *(r[key] for r in rows if r.get(key) is not None)])
         for k, mode in enumerate(modes):
             xs, heights, labels = [], [], []
             for i, model in enumerate(models):
