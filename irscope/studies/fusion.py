@@ -574,6 +574,7 @@ def plot(rows: Sequence[dict[str, Any]], machine: dict[str, Any], *, title: str,
     headline, with where the curves cross), effective bandwidth against the measured ceilings, and the roofline.
     """
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -601,11 +602,16 @@ def plot(rows: Sequence[dict[str, Any]], machine: dict[str, Any], *, title: str,
         for r in mine:
             speed.annotate(f"{r['time_ratio']:.1f}", (r["exponent"], r["time_ratio"]), textcoords="offset points",
                            xytext=(0, 6 if above else -12), ha="center", fontsize=7)
-        for x in crossed.get(name, []):
+        where = crossed.get(name, [])
+        for x in where:
             for ax in (times, speed):
                 ax.axvline(x, color="#7f7f7f", ls=":", lw=1)
-            speed.text(x, 0.02, f" {name}: curves\n cross near 2^{x:g}", transform=speed.get_xaxis_transform(),
-                       ha="left", va="bottom", fontsize=7, color="#444444")
+        if where:  # one label per workload, at the top, one line down per workload: never over another label
+            right_half = where[0] > (lo + hi) / 2  # then the label ends at the last crossing, inside the axes
+            speed.text(where[-1] if right_half else where[0], 0.97 - 0.06 * workloads.index(name),
+                       f" {name}: curves cross near {', '.join(f'2^{x:g}' for x in where)} ",
+                       transform=speed.get_xaxis_transform(), ha="right" if right_half else "left", va="top",
+                       fontsize=7.5, color="#444444")
         bound = mine[-1].get("transcendental_bound_bytes_per_s")
         if bound is not None:
             eff.axhline(bound / 1e9, color="#9467bd", ls=ls, lw=1.3)
@@ -627,9 +633,12 @@ def plot(rows: Sequence[dict[str, Any]], machine: dict[str, Any], *, title: str,
     times.set(xscale="linear", yscale="log", ylabel="time per call (s): CPU measured (median)",
               title="time per call (lower is better)")
     speed.axhline(1.0, color="#7f7f7f", lw=1)
-    speed.set(ylim=(0, max(r["time_ratio"] for r in rows) * 1.18), ylabel="speed-up: eager time / JIT time",
+    # Log scale: a ratio of 1/2 is as far below 1 as 2 is above, and one burst of a neighbour's load (a 600x
+    # cell) does not flatten every other point against the axis.
+    ratios = [r["time_ratio"] for r in rows]
+    speed.set(yscale="log", ylim=(min(0.5, min(ratios) / 1.5), max(ratios) * 3), ylabel="speed-up: eager time / JIT time",
               title="JIT speed-up over eager (above 1: JIT faster)")
-    speed.legend(handles=workload_handles, fontsize=8, loc="upper right")
+    speed.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}x"))
 
     copy_bw, triad_bw = machine["copy_bandwidth"] / 1e9, machine["mem_bandwidth"] / 1e9
     eff.axhline(copy_bw, color="black", ls="-", lw=1.2)
