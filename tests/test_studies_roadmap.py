@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from irscope.studies import STUDIES, layouts, sharding, sparsity
 
@@ -29,6 +30,11 @@ def test_sharding_quick(tmp_path: Path):
     assert all(r["step_s"] >= r["communication_s"] > 0 for r in summary["rows"])
     assert summary["diff"]["summary"]["changed"] > 0
     assert len(summary["table"]) == 4 and summary["notes"]
+    # The figure draws sent bytes, step and communication time; the table quotes the same rows.
+    for r, cells in zip(summary["rows"], summary["table"], strict=True):
+        assert r["step_s"] == pytest.approx(r["compute_s"] + r["communication_s"], rel=1e-12)  # no overlap assumed
+        assert cells["sent MB/dev"] == f"{r['sent_bytes'] / 1e6:.2f}"
+        assert cells["comm share"] == f"{r['communication_s'] / r['step_s']:.0%}"
 
 
 def test_layouts_quick(tmp_path: Path):
@@ -38,6 +44,12 @@ def test_layouts_quick(tmp_path: Path):
     assert by["NHWC"]["layout_bytes"] == 0
     assert by["NCHW"]["layout_kernels"] and 0 < by["NCHW"]["layout_share"] < 1
     assert all(r["jit_s"] > 0 for r in summary["rows"])
+    # The figure's segments: layout bytes out of the total, and the profiled layout kernels out of the call.
+    for r, cells in zip(summary["rows"], summary["table"], strict=True):
+        assert r["layout_share"] == pytest.approx(r["layout_bytes"] / r["total_bytes"], rel=1e-12)
+        assert r["layout_bytes"] == sum(k["bytes"] for k in r["layout_kernels"])
+        assert cells["traffic share"] == f"{r['layout_share']:.1%}"
+        assert cells["layout MB"] == f"{r['layout_bytes'] / 1e6:.3f}"
 
 
 def test_sparsity_quick(tmp_path: Path):
@@ -45,6 +57,10 @@ def test_sparsity_quick(tmp_path: Path):
     assert _png(summary["figures"][0]) and summary["figures"][0].endswith("sparsity.png")
     variants = {(r["variant"], r["sparsity"]) for r in summary["rows"]}
     assert {("dense", 0.0), ("bcoo", 0.5), ("bcsr", 0.9), ("2:4", 0.5)} <= variants
+    dense = next(r for r in summary["rows"] if r["variant"] == "dense")
+    for r, cells in zip(summary["rows"], summary["table"], strict=True):  # the figure's times against dense
+        assert cells["vs dense"] == f"{r['time_s'] / dense['time_s']:.2f}x"
+        assert cells["cpu ms"] == f"{r['time_s'] * 1e3:.3f}"
     bcoo = next(r for r in summary["rows"] if r["variant"] == "bcoo")
     assert "gather" in bcoo["ops"] and "scatter" in bcoo["ops"]
     # The H100 break-even for unstructured sparsity at the compute-bound shape: CUDA-core f32 vs TF32.

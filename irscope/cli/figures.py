@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 from pathlib import Path
 from typing import Any
 
 from irscope.cli.common import UserError, progress, write_atomic
 from irscope.studies import STUDIES
+from irscope.studies.common import summary_json, write_tables
 from irscope.util.text import text_table
 
 EPILOG = """\
@@ -17,6 +17,9 @@ examples:
   irscope figures --list                      the studies, one line each
   irscope figures fusion --quick              two sizes in seconds: checks the pipeline, not the numbers
   irscope figures fusion --out /tmp/figs --json fusion.json
+
+Every study also writes the table it prints and plots beside its figures: <out>/<NAME>.csv (the table)
+and <out>/<NAME>.json (the whole summary: table, raw rows, notes, machine).
 """
 
 
@@ -71,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"unknown study: {args.name!r}; known: {', '.join(studies) or 'none yet'}")
     out = Path(args.out)
     summary = studies[args.name].run(out, quick=args.quick, progress=progress)
+    written = write_tables(out, args.name, summary)
+    progress(f"figures {args.name}: table in {written[0]}, summary in {written[1]}")
     if args.json:
-        write_atomic(args.json, json.dumps(summary, indent=1, default=str) + "\n")
+        write_atomic(args.json, summary_json(args.name, summary))
     if args.json != "-":
         _print_table(summary.get("table", []))
         for line in summary.get("notes", []):

@@ -17,6 +17,9 @@ BLAS/XLA build far more than on its model name. What is measured:
 - `jax.jit(jnp.matmul)` of two n x n matrices in f32 (and f64, under `jax.enable_x64`), counting
   2 n^3 FLOPs: what XLA:CPU achieves on a large dot, which is the compute roof its kernels see.
 
+On demand, not cached and not part of the `cpu` chip: `transcendental_rate`, the `tanh` or `exp` per second
+of one fused XLA:CPU kernel over a cache-resident array (the compute roof of a kernel bound by them).
+
 Each figure is the best of N timed repeats after one untimed warm-up (STREAM reports the best rate
 too): on a shared machine noise only ever slows a run down, so the fastest run is the best estimate
 of what the hardware can do, which is what a roofline ceiling is. Every repeat's rate is kept in
@@ -505,3 +508,40 @@ def cpu_chip(result: ProbeResult) -> hw.Chip:
             "to f32 (XLA:CPU upcasts bf16/f16 dots to f32 on CPUs without native bf16 units)."
         ),
     )
+
+
+# --- Transcendental rate (measured on demand, not cached) ---------------------------------------------
+
+TRANSCENDENTAL_OPS = ("tanh", "exp")
+"""The element-wise transcendentals `transcendental_rate` can measure."""
+
+
+def transcendental_rate(op: str = "tanh", *, depth: int = 6, elements: int = 2**16, loops: int = 16,
+                        repeats: int = 5) -> float:
+    """Transcendentals per second XLA:CPU computes inside one fused element-wise kernel: the compute roof of a
+    kernel whose time goes to `tanh` or `exp`, which the f32 matmul rate (the roofline's roof) is not.
+
+    One `jax.jit` function runs a `lax.fori_loop` of `loops` iterations over a cache-resident f32 array of
+    `elements` (256 KiB by default, so memory is not what limits it); each iteration applies `op` `depth`
+    times in a row, which XLA fuses into one loop kernel, as it fuses the transcendentals of a workload.
+    A chain is measured rather than one `op` per kernel because that is how a fused kernel meets them (one
+    `tanh` per kernel measures faster on XLA:CPU, since the kernel then does nothing else). `exp` runs as
+    `exp(-y)` on non-negative inputs, which keeps every value in [1/e, 1]. Best of `repeats` timed calls
+    after one untimed (compiling) call; raises ValueError for an op not in `TRANSCENDENTAL_OPS`.
+    """
+    if op not in TRANSCENDENTAL_OPS:
+        raise ValueError(f"unknown transcendental: {op!r}; known: {', '.join(TRANSCENDENTAL_OPS)}")
+    import jax
+    import jax.numpy as jnp
+
+    step = jnp.tanh if op == "tanh" else (lambda y: jnp.exp(-y))
+
+    def body(_: Any, y: Any) -> Any:
+        for _ in range(depth):
+            y = step(y)
+        return y
+
+    kernel = jax.jit(lambda x: jax.lax.fori_loop(0, loops, body, x))
+    x = jnp.abs(jnp.asarray(np.random.default_rng(0).standard_normal(elements, dtype=np.float32)))
+    rates = _best_rates(lambda: kernel(x).block_until_ready(), float(depth * loops * elements), repeats)
+    return max(rates)

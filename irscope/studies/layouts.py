@@ -26,8 +26,8 @@ boundary transposes are a large share of the (small) traffic, and the measured t
 they cost against the convolutions' compute. The notes name the kernels that hold the convolutions.
 
 The figure (`layouts.png`): left, bytes accessed per configuration, split into layout-changing
-kernels and the rest; right, the measured time, with the profiled time of the layout-changing
-kernels marked.
+kernels and the rest; middle, the measured time of the whole call; right, the profiled time of the
+layout-changing kernels on their own axis, each labelled with its share of the call.
 
 The TFLite side (`irscope.studies.layouts_tflite`, run after the XLA part when TensorFlow is
 installed): the same classifier built in Keras `channels_last` and `channels_first`, batch 1, 32x32,
@@ -209,37 +209,49 @@ def notes(rows: Sequence[dict[str, Any]], config: dict[str, Any], load_before: f
 
 
 def plot(rows: Sequence[dict[str, Any]], config: dict[str, Any]) -> Any:
-    """Traffic split and measured time per configuration."""
+    """Three panels per configuration: the traffic split (both segments labelled in MB), the measured time of
+    the whole call, and the profiled time of the layout-changing kernels on their own axis (a fraction of a
+    percent of the call would be invisible inside its bar), labelled with their share of the call."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     labels = [f"{r['format']}\ndepth {r['depth']}" for r in rows]
-    xs = range(len(rows))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    xs = list(range(len(rows)))
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(14, 4.4))
     layout_mb = [r["layout_bytes"] / 1e6 for r in rows]
     other_mb = [(r["total_bytes"] - r["layout_bytes"]) / 1e6 for r in rows]
     left.bar(xs, other_mb, color="tab:blue", label="other kernels")
     left.bar(xs, layout_mb, bottom=other_mb, color="tab:red", label="layout-changing kernels")
-    for x, r in zip(xs, rows, strict=True):
-        left.text(x, r["total_bytes"] / 1e6, f"{r['layout_share']:.0%}", ha="center", va="bottom")
+    for x, r, other, layout in zip(xs, rows, other_mb, layout_mb, strict=True):
+        text = f"{layout:.2f} MB layout\n= {r['layout_share']:.0%}" if layout else "no layout\nkernels"
+        left.text(x, r["total_bytes"] / 1e6, text, ha="center", va="bottom", fontsize=8,
+                  color="tab:red" if layout else "black")
+        left.text(x, other / 2, f"{other:.2f}", ha="center", va="center", fontsize=8, color="white")
+    left.margins(y=0.2)
     left.set_ylabel("MB accessed per call (XLA's count)")
-    left.set_title("Traffic: share spent reordering memory")
-    right.bar(xs, [r["jit_s"] * 1e3 for r in rows], color="tab:gray", label="whole call (median)")
+    left.set_title("Traffic: share spent reordering memory", fontsize=10)
+    calls = [r["jit_s"] * 1e3 for r in rows]
+    middle.bar(xs, calls, color="tab:gray", label="whole call (median)")
+    for x, ms in zip(xs, calls, strict=True):
+        middle.text(x, ms, f"{ms:.3g} ms", ha="center", va="bottom", fontsize=8)
+    middle.margins(y=0.15)
+    middle.set_ylabel("ms per call (median)")
+    middle.set_title("Whole call, measured (XLA:CPU, JIT)", fontsize=10)
     measured = [(r["layout_measured_s"] or 0.0) * 1e3 for r in rows]
     right.bar(xs, measured, color="tab:red", label="layout-changing kernels (profiled)")
     for x, r, ms in zip(xs, rows, measured, strict=True):
-        if r["layout_kernels"]:
-            right.text(x, r["jit_s"] * 1e3, f"layout {ms:.2f} ms\n({ms / (r['jit_s'] * 1e3):.1%})",
-                       ha="center", va="bottom", fontsize=8, color="tab:red")
-    right.margins(y=0.15)
-    right.set_ylabel("ms per call")
-    right.set_title("Measured on this CPU (XLA:CPU, JIT)")
-    for ax in (left, right):
-        ax.set_xticks(list(xs), labels)
-        ax.legend()
+        text = f"{ms:.3f} ms\n= {ms / (r['jit_s'] * 1e3):.1%} of the call" if r["layout_kernels"] else "none"
+        right.text(x, ms, text, ha="center", va="bottom", fontsize=8, color="tab:red" if r["layout_kernels"] else "black")
+    right.margins(y=0.25)
+    right.set_ylabel("ms per call (profiled kernels)")
+    right.set_title("Only the layout-changing kernels (own scale)", fontsize=10)
+    for ax in (left, middle, right):
+        ax.set_xticks(xs, labels, fontsize=8)
+        ax.set_ylim(bottom=0)
         ax.grid(True, axis="y", alpha=0.3)
+    left.legend(fontsize=8, loc="upper left")
     fig.suptitle(f"CNN classifier, batch {config['batch']}, {config['image']}x{config['image']}, "
                  f"{config['channels']} channels, f32: NHWC vs NCHW")
     fig.tight_layout()

@@ -16,7 +16,8 @@ latency is the median of its 30 runs, so that load from other jobs on a shared m
 every mode alike and the ratios stay fair.
 
 The figure (`quantization.png`): model size, and latency with 1 and 2 threads, per model and mode
-(log scales), each bar labelled with its ratio to fp32. The table (`irscope figures quantization` prints it; the README
+as ratios to the same model's fp32 on linear axes from 0 (the fp32 bar at 1 carries its own value), each bar
+labelled with its ratio. The table (`irscope figures quantization` prints it; the README
 quotes it) has one row per model and mode; the notes state the int8/fp32 ratios and what the per-op
 precision table shows (`fallbacks`: ops computing in float in a quantized model, and `hybrid` ops).
 
@@ -150,6 +151,7 @@ def run(out_dir: Path, *, quick: bool = False, progress: Progress | None = None,
         for name in names:
             rows += measure_model(name, modes, threads, Path(tmp), rounds=rounds, advance=bar.advance)
     machine = _machine(load_before, _load())
+    add_ratios(rows, threads)
     out_dir = Path(out_dir)
     path = out_dir / "quantization.png"
     _write_png(path, plot(rows, threads, machine, inputs="32x32" if quick and models is None else "224x224"))
@@ -171,16 +173,17 @@ def _fp32(row: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str, Any]
 
 def table_row(row: dict[str, Any], rows: Sequence[dict[str, Any]], threads: Sequence[int]) -> dict[str, Any]:
     """One printed row: size and latencies, each with its ratio to the same model's fp32."""
-    base = _fp32(row, rows)
+    if "size_ratio" not in row:
+        add_ratios(rows, threads)
     out: dict[str, Any] = {
         "model": row["model"], "mode": row["mode"],
         "size MB": f"{row['size_bytes'] / 1e6:.2f}",
-        "size/fp32": f"{row['size_bytes'] / base['size_bytes']:.3f}" if base else "-",
+        "size/fp32": "-" if row["size_ratio"] is None else f"{row['size_ratio']:.3f}",
     }
     for n in threads:
-        t = row["latency_s"][str(n)]
-        out[f"{n}T ms"] = f"{t * 1e3:.2f}"
-        out[f"{n}T/fp32"] = f"{t / base['latency_s'][str(n)]:.2f}" if base else "-"
+        ratio = row[f"latency_ratio_{n}t"]
+        out[f"{n}T ms"] = f"{row['latency_s'][str(n)] * 1e3:.2f}"
+        out[f"{n}T/fp32"] = "-" if ratio is None else f"{ratio:.2f}"
     counts = sorted(row["precision_counts"].items(), key=lambda kv: -kv[1])
     out["ops by precision"] = ", ".join(f"{p} {n}" for p, n in counts)
     if row["weight_dequantize_ops"]:
@@ -199,6 +202,7 @@ def notes(rows: Sequence[dict[str, Any]], threads: Sequence[int], machine: dict[
             lat = ", ".join(f"{n} thread{'s' if n > 1 else ''} {int8['latency_s'][str(n)] / base['latency_s'][str(n)]:.2f}"
                             for n in threads)
             out.append(f"{model}: int8/fp32 size {int8['size_bytes'] / base['size_bytes']:.3f}, latency {lat}")
+    out += ratio_ranges(rows, threads)
     int8_rows = [r for r in rows if r["mode"] == "int8"]
     if int8_rows:
         fallback = Counter()
@@ -224,6 +228,28 @@ def notes(rows: Sequence[dict[str, Any]], threads: Sequence[int], machine: dict[
                        f"{', '.join(f'{k} x{n}' for k, n in r['hybrid'].items()) or 'none'}); weighted ops left in "
                        f"float: {fb}")
     return out
+
+
+def ratio_ranges(rows: Sequence[dict[str, Any]], threads: Sequence[int]) -> list[str]:
+    """One line per non-fp32 mode: the range over models of its size and latency ratios to fp32 (the figure's
+    finding in numbers)."""
+    if rows and "size_ratio" not in rows[0]:
+        add_ratios(rows, threads)
+    out = []
+    for mode in dict.fromkeys(r["mode"] for r in rows if r["mode"] != "fp32"):
+        mine = [r for r in rows if r["mode"] == mode and r["size_ratio"] is not None]
+        if not mine:
+            continue
+        parts = [f"size {_span([r['size_ratio'] for r in mine], 3)}"]
+        parts += [f"latency {n} thread{'s' if n > 1 else ''} {_span([r[f'latency_ratio_{n}t'] for r in mine], 2)}"
+                  for n in threads]
+        out.append(f"{mode}/fp32 over {len(mine)} model{'s' if len(mine) > 1 else ''}: " + ", ".join(parts))
+    return out
+
+
+def _span(values: Sequence[float], digits: int) -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo:.{digits}f}" if f"{lo:.{digits}f}" == f"{hi:.{digits}f}" else f"{lo:.{digits}f}-{hi:.{digits}f}"
 
 
 def _load() -> str:
@@ -254,7 +280,8 @@ _MODE_COLORS = {"fp32": "#fb8072", "fp16": "#fdb462", "dynamic": "#bebada", "int
 
 def plot(rows: Sequence[dict[str, Any]], threads: Sequence[int], machine: dict[str, Any], *,
          inputs: str = "224x224") -> Any:
-    """Grouped bars: size, then latency per thread count; each bar labelled with its ratio to fp32."""
+    """Grouped bars of each mode's ratio to the same model's fp32 (size, then latency per thread count), on a
+    linear axis from 0 with the fp32 line at 1; each bar labelled with its ratio, each fp32 bar with its value."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -263,37 +290,56 @@ def plot(rows: Sequence[dict[str, Any]], threads: Sequence[int], machine: dict[s
     models = list(dict.fromkeys(r["model"] for r in rows))
     modes = list(dict.fromkeys(r["mode"] for r in rows))
     by = {(r["model"], r["mode"]): r for r in rows}
-    panels: list[tuple[str, Callable[[dict[str, Any]], float]]] = [("model size (MB)", lambda r: r["size_bytes"] / 1e6)]
+    panels: list[tuple[str, str, str]] = [("model size", "size_ratio", "size_bytes")]
     for n in threads:
-        panels.append((f"latency, {n} thread{'s' if n > 1 else ''} (ms, median)",
-                       lambda r, n=n: r["latency_s"][str(n)] * 1e3))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2), squeeze=False)
+        panels.append((f"latency, {n} thread{'s' if n > 1 else ''} (median)", f"latency_ratio_{n}t", str(n)))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.4), squeeze=False)
     width = 0.8 / max(len(modes), 1)
-    for ax, (title, value) in zip(axes[0], panels, strict=True):
+    for ax, (title, key, absolute) in zip(axes[0], panels, strict=True):
+        top = max([1.0, *(r[key] for r in rows if r.get(key) is not None)])
         for k, mode in enumerate(modes):
             xs, heights, labels = [], [], []
             for i, model in enumerate(models):
                 row = by.get((model, mode))
-                if row is None:
+                if row is None or row.get(key) is None:
                     continue
-                base = by.get((model, "fp32"))
                 xs.append(i + (k - (len(modes) - 1) / 2) * width)
-                heights.append(value(row))
-                labels.append(f"{value(row) / value(base):.2f}" if base and mode != "fp32" else "")
+                heights.append(row[key])
+                labels.append(_absolute(row, absolute) if mode == "fp32" else f"{row[key]:.2f}")
             bars = ax.bar(xs, heights, width=width * 0.95, color=_MODE_COLORS.get(mode, "#d9d9d9"), label=mode,
                           edgecolor="#555555", linewidth=0.5)
             ax.bar_label(bars, labels=labels, fontsize=6.5, padding=1, rotation=90)
+        ax.axhline(1.0, color="#555555", lw=0.8, ls="--")
         ax.set_xticks(range(len(models)), models, fontsize=8)
-        ax.set_yscale("log")  # ResNet50 is 7x MobileNetV2's size and 10x its latency: keep both readable
-        ax.set_title(title + ", log scale", fontsize=9)
+        ax.set_ylim(0, top * 1.3)
+        ax.set_ylabel("x the same model's fp32 (lower is better)", fontsize=8)
+        ax.set_title(title, fontsize=9)
         ax.tick_params(axis="y", labelsize=8)
-        ax.margins(y=0.25)
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].legend(fontsize=8, title="mode (label: x fp32)", title_fontsize=7)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(modes) + 1, fontsize=8, frameon=False,
+               title="mode (bar label: x fp32; the fp32 bar's label: its own value)", title_fontsize=8)
     fig.suptitle(f"TFLite quantization on {machine['cpu']} ({machine['runtime']}, XNNPACK); {inputs}, batch 1, "
-                 "random weights", fontsize=9)
-    fig.tight_layout()
+                 "random weights: each mode against fp32", fontsize=9)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
+
+
+def _absolute(row: dict[str, Any], what: str) -> str:
+    """The fp32 bar's own value: `13.9 MB`, `12.6 ms`."""
+    if what == "size_bytes":
+        return f"{row['size_bytes'] / 1e6:.3g} MB"
+    return f"{row['latency_s'][what] * 1e3:.3g} ms"
+
+
+def add_ratios(rows: Sequence[dict[str, Any]], threads: Sequence[int]) -> None:
+    """Give each row its ratios to the same model's fp32: `size_ratio` and `latency_ratio_<n>t` per thread
+    count (None without an fp32 row); the figure draws these, the table prints them."""
+    for row in rows:
+        base = _fp32(row, rows)
+        row["size_ratio"] = row["size_bytes"] / base["size_bytes"] if base else None
+        for n in threads:
+            row[f"latency_ratio_{n}t"] = row["latency_s"][str(n)] / base["latency_s"][str(n)] if base else None
 
 
 # ---------------------------------------------------------------------------------------------
