@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from irscope.frontends import targets as T
 from irscope.frontends.xla_buffers import parse_live_range_peak
 from irscope.ir.hlo_parser import parse_module
 from irscope.passes.diff import diff_modules
@@ -124,3 +125,27 @@ def test_cli_diff_memory_of_two_compiles_is_labelled_xla(tmp_path):
     memory = json.loads(run.stdout)["memory"]
     assert {memory["provenance"]["after"][k] for k in ("argument_bytes", "output_bytes", "temp_bytes")} == {"xla"}
     assert memory["delta"]["argument_bytes"] == 8 * 128 * 4 and memory["delta"]["output_bytes"] == 8 * 256 * 4
+
+
+@pytest.mark.skipif(not T.extra_installed(T.CHIPS["tpu-v5e"]), reason="XLA:TPU is not installed: pip install 'irscope[tpu]'")
+def test_cli_diff_memory_with_a_target_carries_that_compiles_figures(tmp_path):
+    """Sides compiled for another chip (--target): the figures are XLA:TPU's memory_analysis() of them."""
+    model = tmp_path / "model.py"
+    model.write_text("import jax.numpy as jnp\n\n\ndef f(x, w):\n    return jnp.tanh(x @ w)\n\n\n"
+                     "IRSCOPE_EXAMPLES = {'small': (f, 'f32[8,128] f32[128,256]'), "
+                     "'large': (f, 'f32[16,128] f32[128,256]')}\n")
+    run = _cli(f"{model}::small", f"{model}::large", "--target", "tpu-v5e", "--memory", "--json", "-")
+    assert run.returncode in (0, 1), run.stderr
+    memory = json.loads(run.stdout)["memory"]
+    for side in ("before", "after"):
+        assert {memory["provenance"][side][k] for k in ("argument_bytes", "output_bytes", "temp_bytes")} == {"xla"}
+    import jax
+    import jax.numpy as jnp
+
+    compiled = T.compile_for_target(lambda x, w: jnp.tanh(x @ w),
+                                  (jax.ShapeDtypeStruct((16, 128), jnp.float32),
+                                   jax.ShapeDtypeStruct((128, 256), jnp.float32)), "tpu-v5e")
+    xla = compiled.memory_analysis
+    assert memory["after"]["argument_bytes"] == xla.argument_bytes
+    assert memory["after"]["output_bytes"] == xla.output_bytes
+    assert memory["after"]["temp_bytes"] == xla.temp_bytes
