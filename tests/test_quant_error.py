@@ -339,6 +339,8 @@ def test_keep_float_leaves_the_worst_layers_in_float(tmp_path: Path) -> None:
     (["--convert", "{src}", "--mode", "fp16", "-o", "{tmp}/x.tflite", "--keep-float", "2"],
      "--keep-float works on int8 models, not --mode fp16"),
     (["--convert", "{src}", "-o", "{tmp}/x.tflite", "--keep-float", "0"], "--keep-float must be >= 1"),
+    (["--convert", "{src}", "-o", "{tmp}/x.tflite", "--keep-float", "2", "--svg", "{tmp}/x.svg", "--measure"],
+     "it does not take --svg, --measure"),
 ])
 def test_keep_float_errors_are_one_line(capsys, models: dict[str, Path], tmp_path: Path, argv: list[str],
                                         message: str) -> None:
@@ -346,3 +348,4 @@ def test_keep_float_errors_are_one_line(capsys, models: dict[str, Path], tmp_pat
     rc, out, err = _run(capsys, *(a.format(**fill) for a in argv))
     assert rc == 2 and out == ""
     assert message in _one_error_line(err)
+    assert not list(tmp_path.iterdir())  # nothing converted, nothing written

@@ -341,6 +341,13 @@ def _run_keep_float(args: argparse.Namespace) -> int:
         raise UserError(f"--keep-float works on int8 models, not --mode {args.mode}")
     if args.compare or args.layers_plot:
         raise UserError("--keep-float converts its own float and int8 models: leave out --compare/--layers-plot")
+    ignored = [flag for flag, given in (("--svg", args.svg), ("--html", getattr(args, "html", None)),
+                                        ("--model-explorer", args.model_explorer),
+                                        ("--model-explorer-out", args.model_explorer_out), ("--measure", args.measure),
+                                        ("--hw", args.hw), ("--no-xnnpack", args.no_xnnpack)) if given]
+    if ignored:  # never drop a flag silently: the user would wait minutes for output that is not there
+        raise UserError(f"--keep-float prints its tables (and --json); it does not take {', '.join(ignored)}: "
+                        "draw or time the model it writes (-o) in a second command")
     data = tc.load_calibration(args.calibration) if args.calibration else None
     tc.source_kind(args.target)
     progress(f"loading {args.target} (TensorFlow) ...")
