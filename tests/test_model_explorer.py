@@ -345,7 +345,8 @@ def test_memory_overlay_adds_up_to_the_peak(tmp_path):
     unscheduled = analyze(parse_module(text, "mlp"), hw.get_chip("h100"))
     assert "memory" not in me.hlo_model(unscheduled).available_overlays()
     bad = _cli(str(DATA / "mlp_before_optimization.hlo"), "--model-explorer-out", str(tmp_path), "--overlays", "memory")
-    assert bad.returncode == 2 and "no 'memory' figures" in bad.stderr
+    assert bad.returncode == 2 and "no 'memory' figures: the module has no schedule" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
 
 
 # ------------------------------------------------------------------------------------------------

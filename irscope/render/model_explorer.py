@@ -376,6 +376,17 @@ def _gradient(nb: Any, colours: Sequence[str], values: Any) -> list[Any]:
     return [nb.GradientItem(stop=s, bgColor=c) for s, c in stops]
 
 
+_WHY_MISSING = {
+    "memory": ": the module has no schedule (its header lacks is_scheduled=true), so no memory peak",
+    "measured": ": add --measure",
+    "sqnr": ": it comes from tflite --compare FLOAT --layers",
+    "diff": ": it comes from irscope diff",
+    "delta-bytes": ": it comes from irscope diff",
+    "precision": ": it comes from a .tflite model",
+}
+"""Why a graph lacks an overlay, said when the user asks for it."""
+
+
 def choose_overlays(model: ExplorerModel, names: str | None) -> list[str]:
     """`--overlays a,b` checked against what this model has (default: all it has)."""
     available = model.available_overlays()
@@ -386,7 +397,8 @@ def choose_overlays(model: ExplorerModel, names: str | None) -> list[str]:
         if n not in OVERLAYS:
             raise UserError(f"--overlays: unknown overlay {n!r} (overlays: {', '.join(OVERLAYS)})")
         if n not in available:
-            raise UserError(f"--overlays: {model.label} has no {n!r} figures (it has: {', '.join(available)})")
+            why = _WHY_MISSING.get(n, "")
+            raise UserError(f"--overlays: {model.label} has no {n!r} figures{why} (it has: {', '.join(available)})")
     return chosen
 
 
