@@ -349,3 +349,23 @@ def test_keep_float_errors_are_one_line(capsys, models: dict[str, Path], tmp_pat
     assert rc == 2 and out == ""
     assert message in _one_error_line(err)
     assert not list(tmp_path.iterdir())  # nothing converted, nothing written
+
+
+def test_worst_layer_labels_do_not_print_over_each_other():
+    """Neighbouring worst layers (ResNet50's #4 and #5 printed over each other) get labels apart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from irscope.render.quant_layers import _name_worst, _text_box
+
+    fig, ax = plt.subplots(figsize=(14, 4.2), dpi=110)
+    ys = [48, 42, 42, 46, 33, 35, 33, 30] + [30 - k * 0.4 for k in range(60)]
+    ax.plot(range(len(ys)), ys)
+    _name_worst(fig, ax, [(k, ys[k], f"#{k} CONV_2D\n...block{k}_bn_1/batchnorm/sub1") for k in (1, 4, 5, 6, 59)])
+    renderer = fig.canvas.get_renderer()
+    boxes = [_text_box(t, renderer) for t in ax.texts]
+    plt.close(fig)
+    assert len(boxes) == 5
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
