@@ -20,7 +20,7 @@ import functools
 import importlib.metadata
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,14 @@ def sharded_matmul(x, w1, w2):
     return jax.nn.relu(x @ w1) @ w2
 
 
+def attention(q, k, v):
+    # causal attention over 256 positions: XLA:TPU swaps softmax(scores) @ v for its own Mosaic kernel
+    # (`online-softmax`, a tpu_custom_call whose MLIR body irscope.passes.mosaic reads)
+    scores = jnp.einsum("bhqd,bhkd->bhqk", q, k) / 8.0
+    mask = jnp.tril(jnp.ones((scores.shape[-2], scores.shape[-1]), bool))
+    return jnp.einsum("bhqk,bhkd->bhqd", jax.nn.softmax(jnp.where(mask, scores, -1e9), -1), v)
+
+
 def _transformer() -> tuple[Callable[..., Any], list[Any]]:
     sys.path.insert(0, str(REPO / "examples"))
     import transformer
@@ -104,6 +112,7 @@ PROGRAMS: dict[str, tuple[Callable[..., Any], list[Any], dict[str, dict[str, int
     "mlp_block_bf16": (mlp_block, ["bf16[256,512]", "bf16[512,2048]", "bf16[2048,512]"], dict.fromkeys(SINGLE)),
     "while_loop": (while_loop, ["f32[128,256]", "f32[256,256]"], dict.fromkeys(SINGLE)),
     "scatter_add": (scatter_add, ["f32[4096,128]", "s32[512]", "f32[512,128]"], dict.fromkeys(SINGLE)),
+    "attention": (attention, ["f32[2,4,256,64]"] * 3, dict.fromkeys(SINGLE)),
     "sharded_matmul": (
         sharded_matmul,
         [_sds((512, 1024), f32, P("data", None)), _sds((1024, 2048), f32, P(None, "model")),
@@ -150,10 +159,12 @@ def _arg_text(arg: Any) -> Any:
     return f"pytree of {len(leaves)} arrays"
 
 
-def write(out_dir: Path = OUT) -> list[Path]:
+def write(out_dir: Path = OUT, only: Container[str] | None = None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (fn, args, target_meshes) in programs().items():
+        if only is not None and name not in only:
+            continue
         for target_name, mesh in target_meshes.items():
             compiled = targets.compile_for_target(fn, args, target_name, mesh=mesh)
             cost = compiled.cost_analysis
@@ -202,11 +213,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", action="store_true", help="compare irscope's costs with the corpus's")
     parser.add_argument("--out", type=Path, default=OUT, help="corpus folder (default tests/data/targets)")
+    parser.add_argument("--only", metavar="NAME", action="append",
+                        help="(re)write only this program's modules (repeatable; default: every program)")
     ns = parser.parse_args(argv)
     if ns.table:
         print(table(ns.out))
         return 0
-    write(ns.out)
+    unknown = sorted(set(ns.only or ()) - set(programs()))
+    if unknown:
+        parser.error(f"unknown program(s) {', '.join(unknown)}; known: {', '.join(programs())}")
+    write(ns.out, set(ns.only) if ns.only else None)
     return 0
 
 

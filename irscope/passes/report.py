@@ -195,7 +195,7 @@ class HloReport:
         t = self.estimated_totals
         return {"provenance": "estimated", "bytes_accessed": t.bytes_accessed, "flops": t.flops,
                 "transcendentals": t.transcendentals,
-                "note": "custom calls costed from their shapes and backend_config (XLA counts each as -1)"}
+                "note": "custom calls costed from their shapes, backend_config and Mosaic kernel bodies (XLA counts each as -1)"}
 
     def graph(self, computation: str | None = None) -> nx.MultiDiGraph:
         """The kernel graph of one computation (the entry by default), with costs on the nodes."""

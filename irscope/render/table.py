@@ -281,7 +281,7 @@ def report_table(report: HloReport, *, max_rows: int | None = None, sort: str | 
         f"{human_count(t.totals.transcendentals)} transcendentals (XLA's cost-analysis conventions)",
         *([f"estimate {human_bytes(report.estimated_totals.bytes_accessed)} accessed, "
            f"{human_count(report.estimated_totals.flops)} FLOPs: XLA counts {report.unknown_custom_calls} "
-           "custom call(s) as -1, irscope costs them from their shapes (irscope's estimate)"]
+           "custom call(s) as -1, irscope costs them from their shapes, library configs and kernel bodies (irscope's estimate)"]
           if report.unknown_custom_calls else []),
         f"unfused  {human_bytes(t.unfused_bytes_accessed)} if every fused op ran as its own kernel: "
         f"fusion saved {100 * t.fusion_saved_fraction:.1f}% of memory traffic",
