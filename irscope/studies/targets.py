@@ -337,8 +337,9 @@ def notes(rows: Sequence[dict[str, Any]], seconds: float) -> list[str]:
         if r["totals"] == "estimated":
             calls = ", ".join(f"{n} {label}" for label, n in sorted(r["custom_calls"].items(), key=lambda kv: -kv[1]))
             out.append(f"{r['program']} on {r['target']}: totals 'estimated': {r['unknown_custom_calls']} custom "
-                       f"calls ({calls}) that XLA counts as -1 are costed from their shapes (irscope counts 0 FLOPs "
-                       f"where it cannot see inside); XLA's own totals: {r['xla_bytes'] / 2**20:,.1f} MiB, "
+                       f"calls ({calls}) that XLA counts as -1 are costed from their shapes and, for Mosaic kernels "
+                       f"with an MLIR text body, what the body computes (0 FLOPs where irscope cannot see "
+                       f"inside); XLA's own totals: {r['xla_bytes'] / 2**20:,.1f} MiB, "
                        f"{r['xla_flops'] / 1e9:.3f} GFLOP.")
     return out
 
