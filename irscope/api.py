@@ -47,7 +47,7 @@ def inspect_jax(fn: Callable[..., Any], args: Sequence[Any] | str, *, hw: str | 
                         memory, lowered.compiled.memory, lowered.backend)
 
 
-def _with_memory(report: HloReport, memory: bool, compiled: Mapping[str, int] | None = None,
+def _with_memory(report: HloReport, memory: bool, compiled: Any = None,
                  platform: str | None = None) -> HloReport:
     """`report` with its memory analysed when asked; `compiled` is XLA's `memory_analysis()` of the compile
     the module came from (its argument, output, alias and temp bytes replace irscope's, labelled `xla`)."""
@@ -103,8 +103,7 @@ def _inspect_for_target(fn: Callable[..., Any], args: Sequence[Any] | str, targe
     chip = hw or (compiled.target.chip.name if compiled.target.chip.name in list_chips() else "cpu")
     module = parse_module(compiled.hlo_text, f"<{compiled.name} for {compiled.target.name}>")
     report = analyze(module, get_chip(chip), xla_cost=compiled.cost_analysis, extra=target_extra(compiled))
-    figures = compiled.memory_analysis.to_json() if compiled.memory_analysis is not None else None
-    return _with_memory(report, memory, figures, compiled.target.platform)
+    return _with_memory(report, memory, compiled.memory_analysis, compiled.target.platform)
 
 
 def target_extra(compiled: Any) -> dict[str, Any]:

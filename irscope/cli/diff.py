@@ -123,8 +123,9 @@ class _Side:
     module: Any
     measured: Mapping[str, float] = field(default_factory=dict)
     total_measured: float | None = None
-    memory: Mapping[str, int] | None = None
-    """XLA's memory_analysis() of the compile, when this side was compiled here (for --memory)."""
+    memory: Any = None
+    """XLA's memory_analysis() of the compile (`jax_lower.MemoryAnalysis`), when this side was compiled here
+    (for --memory)."""
     platform: str | None = None
     """The platform that compiled it (`cpu`, `cuda`, `tpu`), when this side was compiled here."""
 
@@ -236,7 +237,7 @@ def _label(path: str, fn: str | None, flags: Mapping[str, Any]) -> str:
 def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags: dict[str, Any],
                      which: str) -> _Side:
     from irscope.frontends import model_file
-    from irscope.frontends.jax_lower import memory_figures
+    from irscope.frontends.jax_lower import MemoryAnalysis
 
     try:
         entries = model_file.resolve(path, fn, args.args)
@@ -256,7 +257,7 @@ def _from_model_file(args: argparse.Namespace, path: str, fn: str | None, flags:
             raise UserError(f"{which}: XLA: {_first_line(str(e))}") from None
         raise
     side = _side(label, executable.as_text() or "")
-    side.memory, side.platform = memory_figures(executable.memory_analysis()), lowered.backend
+    side.memory, side.platform = MemoryAnalysis.of(executable.memory_analysis()), lowered.backend
     if args.measure:
         _measure(side, executable, entry, which, args.backend)
     return side

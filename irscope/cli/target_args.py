@@ -129,7 +129,7 @@ def programs(args: argparse.Namespace, target: Target, kind: str) -> list[Any] |
         if _print_stage(args, compiled):
             return None
         return [_Program(compiled.hlo_text, args.target, compiled.cost_analysis, compiled_extra(compiled),
-                         memory=_memory(compiled), platform=target.platform)]
+                         memory=compiled.memory_analysis, platform=target.platform)]
     out = []
     for entry in model_file.resolve(args.target, args.fn, args.args):
         compiled = compile_entry(entry, target, mesh)
@@ -137,12 +137,8 @@ def programs(args: argparse.Namespace, target: Target, kind: str) -> list[Any] |
             continue
         out.append(_Program(compiled.hlo_text, f"{args.target}::{entry.name}", compiled.cost_analysis,
                             {"function": entry.name, "args": entry.spec, **compiled_extra(compiled)}, entry,
-                            _memory(compiled), target.platform))
+                            compiled.memory_analysis, target.platform))
     return None if args.stage else out
-
-
-def _memory(compiled: CompiledForTarget) -> dict[str, int] | None:
-    return compiled.memory_analysis.to_json() if compiled.memory_analysis is not None else None
 
 
 def tag(programs: list[Any] | None, target: Target | None, kind: str) -> None:
@@ -205,7 +201,7 @@ def diff_side(args: argparse.Namespace, loaded: Any, target: Target, flags: dict
 
 def _with_memory(side: Any, compiled: CompiledForTarget) -> Any:
     """A diff side with the compiler's memory_analysis() figures (for `diff --memory`)."""
-    side.memory, side.platform = _memory(compiled), compiled.target.platform
+    side.memory, side.platform = compiled.memory_analysis, compiled.target.platform
     return side
 
 

@@ -87,9 +87,8 @@ class Compiled:
     before optimization instead (`stablehlo.compile_mlir` on an entry with tuple-typed arguments)."""
     note: str | None = None
     """Why `stage` is not `optimized`, for the user."""
-    memory: Mapping[str, int] | None = None
-    """XLA's `memory_analysis()` of the compile: `argument_bytes`, `output_bytes`, `alias_bytes`,
-    `temp_bytes` (None where the backend reports none)."""
+    memory: MemoryAnalysis | None = None
+    """XLA's `memory_analysis()` of the compile (None where the backend reports none)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +120,7 @@ class Lowered:
             optimized=compiled.as_text() or "",
             cost=normalize_cost(compiled.cost_analysis()),
             seconds=seconds,
-            memory=memory_figures(compiled.memory_analysis()),
+            memory=MemoryAnalysis.of(compiled.memory_analysis()),
         )
 
     @property
@@ -191,12 +190,34 @@ def lower(
     )
 
 
-def memory_figures(stats: Any) -> dict[str, int] | None:
-    """`Compiled.memory_analysis()` -> `{"argument_bytes", "output_bytes", "alias_bytes", "temp_bytes"}`."""
-    if stats is None:
-        return None
-    return {"argument_bytes": int(stats.argument_size_in_bytes), "output_bytes": int(stats.output_size_in_bytes),
-            "alias_bytes": int(stats.alias_size_in_bytes), "temp_bytes": int(stats.temp_size_in_bytes)}
+@dataclass(frozen=True)
+class MemoryAnalysis:
+    """The compiler's buffer sizes for one compiled program (`Compiled.memory_analysis()`), per device."""
+
+    argument_bytes: int
+    """Bytes of the parameters."""
+    output_bytes: int
+    """Bytes of the outputs."""
+    alias_bytes: int
+    """Bytes of outputs that share a buffer with a parameter (donated)."""
+    temp_bytes: int
+    """Bytes of the scratch buffers the program allocates while it runs."""
+    generated_code_bytes: int = 0
+    """Size of the compiled code (0 where the compiler does not report it)."""
+
+    @classmethod
+    def of(cls, stats: Any) -> MemoryAnalysis | None:
+        """From what `Compiled.memory_analysis()` (or `get_compiled_memory_stats()`) returns; None for None."""
+        if stats is None:
+            return None
+        return cls(argument_bytes=int(stats.argument_size_in_bytes), output_bytes=int(stats.output_size_in_bytes),
+                   alias_bytes=int(stats.alias_size_in_bytes), temp_bytes=int(stats.temp_size_in_bytes),
+                   generated_code_bytes=int(getattr(stats, "generated_code_size_in_bytes", 0) or 0))
+
+    def to_json(self) -> dict[str, int]:
+        return {"argument_bytes": self.argument_bytes, "output_bytes": self.output_bytes,
+                "alias_bytes": self.alias_bytes, "temp_bytes": self.temp_bytes,
+                "generated_code_bytes": self.generated_code_bytes}
 
 
 def abstractify(args: Sequence[Any] | str, *, static_argnums: Iterable[int] = ()) -> tuple[Any, ...]:

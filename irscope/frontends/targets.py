@@ -101,6 +101,7 @@ from irscope.errors import TargetError as TargetError  # noqa: E402
 from irscope.errors import TargetUnavailable as TargetUnavailable  # noqa: E402
 from irscope.frontends.jax_lower import (  # noqa: E402  (after the quiet import of JAX)
     LoweringError,
+    MemoryAnalysis,
     _first_line,
     _module_name,
     _needs_x64,
@@ -458,39 +459,6 @@ def probe(target: Target | str, *, timeout_s: float = 120.0) -> str | None:
 # Compiling
 
 
-@dataclass(frozen=True)
-class MemoryAnalysis:
-    """The compiler's buffer sizes for one compiled program (`Compiled.memory_analysis()`), per device."""
-
-    argument_bytes: int
-    """Bytes of the parameters."""
-    output_bytes: int
-    """Bytes of the outputs."""
-    alias_bytes: int
-    """Bytes of outputs that share a buffer with a parameter (donated)."""
-    temp_bytes: int
-    """Bytes of the scratch buffers the program allocates while it runs."""
-    generated_code_bytes: int = 0
-    """Size of the compiled code (0 where the compiler does not report it)."""
-
-    def to_json(self) -> dict[str, int]:
-        return {"argument_bytes": self.argument_bytes, "output_bytes": self.output_bytes,
-                "alias_bytes": self.alias_bytes, "temp_bytes": self.temp_bytes,
-                "generated_code_bytes": self.generated_code_bytes}
-
-
-def _memory(stats: Any) -> MemoryAnalysis | None:
-    if stats is None:
-        return None
-    return MemoryAnalysis(
-        argument_bytes=int(stats.argument_size_in_bytes),
-        output_bytes=int(stats.output_size_in_bytes),
-        alias_bytes=int(stats.alias_size_in_bytes),
-        temp_bytes=int(stats.temp_size_in_bytes),
-        generated_code_bytes=int(getattr(stats, "generated_code_size_in_bytes", 0) or 0),
-    )
-
-
 def _autotune_note(target: Target) -> str:
     return NOT_AUTOTUNED if not target.is_local else "XLA:CPU has no tile autotuning; compiled on this machine"
 
@@ -617,7 +585,7 @@ def compile_for_target(
             compiled = lowered.compile(compiler_options=dict(compiler_options) if compiler_options else None)
             hlo_text = compiled.as_text() or ""
             cost = _cost_or_none(compiled)
-            memory = _memory(compiled.memory_analysis())
+            memory = MemoryAnalysis.of(compiled.memory_analysis())
     except Exception as e:
         detail = _first_line(str(e)) or _last_error_line(log[0] if log else "")
         raise TargetCompileError(f"the {target.name} compiler rejected the program: {detail}") from e
@@ -690,7 +658,7 @@ def compile_mlir_for_target(
             hlo_text = executable.get_hlo_text() if hasattr(executable, "get_hlo_text") else (
                 executable.hlo_modules()[0].to_string())
             cost = _cost_or_none(executable)
-            memory = _memory(executable.get_compiled_memory_stats())
+            memory = MemoryAnalysis.of(executable.get_compiled_memory_stats())
     except Exception as e:
         detail = _first_line(str(e)) or _last_error_line(log[0] if log else "")
         raise TargetCompileError(f"{module.path}: the {target.name} compiler rejected the module: {detail}") from e

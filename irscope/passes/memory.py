@@ -761,17 +761,19 @@ _TPU_TEMP_NOTE = ("XLA:TPU's memory_analysis() temp figure is not the sum of the
                   "assignment (compiled without the device it is often 0); --xla-dump DIR reads that")
 
 
-def with_compiler_figures(analysis: MemoryAnalysis, figures: Mapping[str, int] | None, *,
+def with_compiler_figures(analysis: MemoryAnalysis, figures: Any, *,
                           platform: str | None = None) -> MemoryAnalysis:
     """`analysis` with the compiler's own argument, output, alias and temp bytes (provenance `xla`):
-    `figures` is `Compiled.memory_analysis()` of the compile the module came from, as a mapping with
-    the keys of `COMPILER_FIGURES` (`irscope.frontends.targets.MemoryAnalysis.to_json()`). irscope's
-    figures it replaces are kept in `xla["irscope"]` for comparison; the peak stays irscope's.
-    None leaves `analysis` as it is."""
+    `figures` is `Compiled.memory_analysis()` of the compile the module came from, as
+    `irscope.frontends.jax_lower.MemoryAnalysis` (anything with `to_json()`) or a mapping with the keys of
+    `COMPILER_FIGURES`. irscope's figures it replaces are kept in `xla["irscope"]` for comparison; the
+    peak stays irscope's. None leaves `analysis` as it is."""
     from dataclasses import replace
 
     if figures is None:
         return analysis
+    if hasattr(figures, "to_json"):
+        figures = figures.to_json()
     changes = {key: int(figures[key]) for key in COMPILER_FIGURES if figures.get(key) is not None}
     ours = {key: getattr(analysis, key) for key in changes}
     note = analysis.note
