@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tflite_models import REPO, converted, work_dir
+from tflite_models import REPO, converted, one_error_line, run_tflite, work_dir
 
-from irscope.cli.main import main
 from irscope.errors import CalibrationError, ModelLoadError, ModelMismatchError
 from irscope.measure.tflite_tensors import (
     TensorInfo,
@@ -32,19 +31,6 @@ from irscope.passes.quant_error import TensorError, layer_errors
 @pytest.fixture(scope="module")
 def models() -> dict[str, Path]:
     return converted()
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = main(["tflite", *argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def _one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("running ")]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("irscope tflite: error: "), err
-    return lines[0]
 
 
 # --- the metrics ------------------------------------------------------------------------------------
@@ -204,7 +190,7 @@ def test_agrees_with_ai_edge_quantizer_validation(models: dict[str, Path], mode:
 # --- the CLI -------------------------------------------------------------------------------------------
 
 def test_cli_table_json_and_plot(capsys, models: dict[str, Path], tmp_path: Path) -> None:
-    rc, out, err = _run(capsys, str(models["cnn.int8"]), "--compare", str(models["cnn.fp32"]), "--layers",
+    rc, out, err = run_tflite(capsys, str(models["cnn.int8"]), "--compare", str(models["cnn.fp32"]), "--layers",
                         "--samples", "2", "--json", str(tmp_path / "l.json"),
                         "--layers-plot", str(tmp_path / "l.svg"))
     assert rc == 0, err
@@ -215,7 +201,7 @@ def test_cli_table_json_and_plot(capsys, models: dict[str, Path], tmp_path: Path
     assert all(isinstance(x["sqnr_db"], float) for x in report["layers"])
     svg = (tmp_path / "l.svg").read_text()
     assert svg.lstrip().startswith(("<?xml", "<svg")) and "#" + str(report["worst"][0]["op"]) in svg
-    rc, out, _ = _run(capsys, str(models["cnn.int8"]), "--compare", str(models["cnn.fp32"]), "--layers",
+    rc, out, _ = run_tflite(capsys, str(models["cnn.int8"]), "--compare", str(models["cnn.fp32"]), "--layers",
                       "--samples", "1", "--json", "-")
     assert rc == 0 and json.loads(out)["samples"] == 1
 
@@ -223,7 +209,7 @@ def test_cli_table_json_and_plot(capsys, models: dict[str, Path], tmp_path: Path
 def test_cli_calibration_file(capsys, models: dict[str, Path], tmp_path: Path) -> None:
     data = np.random.default_rng(3).uniform(-1, 1, size=(3, 32, 32, 3)).astype(np.float32)
     np.savez(tmp_path / "cal.npz", image=data)
-    rc, out, err = _run(capsys, str(models["cnn.int8"]), "--compare", str(models["cnn.fp32"]), "--layers",
+    rc, out, err = run_tflite(capsys, str(models["cnn.int8"]), "--compare", str(models["cnn.fp32"]), "--layers",
                         "--calibration", str(tmp_path / "cal.npz"), "--json", "-")
     assert rc == 0, err
     report = json.loads(out)
@@ -284,9 +270,9 @@ def test_bad_input_is_one_line(capsys, models: dict[str, Path], tmp_path: Path, 
         argv += ["--layers-plot", str(tmp_path / "x.pdf")]
     elif case == "samples":
         argv += ["--samples", "0"]
-    rc, out, err = _run(capsys, *argv)
+    rc, out, err = run_tflite(capsys, *argv)
     assert rc == 2 and out == "", err
-    assert message in _one_error_line(err)
+    assert message in one_error_line(err, progress=("running ",))
 
 
 def _dense_model(tmp_path: Path) -> str:
@@ -345,9 +331,9 @@ def test_keep_float_leaves_the_worst_layers_in_float(tmp_path: Path) -> None:
 def test_keep_float_errors_are_one_line(capsys, models: dict[str, Path], tmp_path: Path, argv: list[str],
                                         message: str) -> None:
     fill = {"cnn": str(models["cnn.int8"]), "src": str(REPO / "examples" / "keras_cnn.py"), "tmp": str(tmp_path)}
-    rc, out, err = _run(capsys, *(a.format(**fill) for a in argv))
+    rc, out, err = run_tflite(capsys, *(a.format(**fill) for a in argv))
     assert rc == 2 and out == ""
-    assert message in _one_error_line(err)
+    assert message in one_error_line(err, progress=("running ",))
     assert not list(tmp_path.iterdir())  # nothing converted, nothing written
 
 

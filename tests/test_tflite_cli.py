@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tflite_models import REPO, converted
+from tflite_models import REPO, converted, one_error_line, run_tflite
 
 from irscope.cli.main import main
 
@@ -21,21 +21,8 @@ def models() -> dict[str, Path]:
     return converted()
 
 
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = main(["tflite", *argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def _one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("irscope tflite: error: "), err
-    return lines[0]
-
-
 def test_table(capsys, models: dict[str, Path]) -> None:
-    rc, out, err = _run(capsys, str(models["seq.int8"]))
+    rc, out, err = run_tflite(capsys, str(models["seq.int8"]))
     assert rc == 0, err
     assert out.splitlines()[0].startswith(f"{models['seq.int8']}: int8 (int8 in, int8 out), 15 ops")
     assert "size " in out and "weights" in out and "graph" in out
@@ -47,13 +34,13 @@ def test_table(capsys, models: dict[str, Path]) -> None:
 
 
 def test_table_with_roofline_and_rows(capsys, models: dict[str, Path]) -> None:
-    rc, out, _ = _run(capsys, str(models["cnn.fp16"]), "--hw", "h100", "--max-rows", "3")
+    rc, out, _ = run_tflite(capsys, str(models["cnn.fp16"]), "--hw", "h100", "--max-rows", "3")
     assert rc == 0
     assert "bound" in out and "t@peak" in out and "more ops (--max-rows 0 for all)" in out
 
 
 def test_json_stdout_and_files(capsys, models: dict[str, Path], tmp_path: Path) -> None:
-    rc, out, _ = _run(capsys, str(models["cnn.int8"]), "--json", "-")
+    rc, out, _ = run_tflite(capsys, str(models["cnn.int8"]), "--json", "-")
     assert rc == 0
     report = json.loads(out)  # nothing but the JSON on stdout
     assert report["schema"] == "irscope.tflite-report/1" and report["mode"] == "int8"
@@ -68,7 +55,7 @@ def test_json_stdout_and_files(capsys, models: dict[str, Path], tmp_path: Path) 
     args = [str(models["cnn.int8"]), "--json", str(path)]
     if shutil.which("dot"):
         args += ["--svg", str(tmp_path / "g.svg")]
-    rc, out, err = _run(capsys, *args)
+    rc, out, err = run_tflite(capsys, *args)
     assert rc == 0 and json.loads(path.read_text())["mode"] == "int8"
     if shutil.which("dot"):
         svg = (tmp_path / "g.svg").read_text()
@@ -76,19 +63,19 @@ def test_json_stdout_and_files(capsys, models: dict[str, Path], tmp_path: Path) 
 
 
 def test_measure(capsys, models: dict[str, Path]) -> None:
-    rc, out, err = _run(capsys, str(models["cnn.int8"]), "--measure", "--threads", "2", "--repeats", "3",
+    rc, out, err = run_tflite(capsys, str(models["cnn.int8"]), "--measure", "--threads", "2", "--repeats", "3",
                         "--warmup", "1", "--json", "-")
     assert rc == 0, err
     latency = json.loads(out)["latency"]
     assert latency["threads"] == 2 and latency["repeats"] == 3 and latency["delegate"] == "XNNPACK"
     assert latency["median_s"] > 0 and latency["runtime"]
-    rc, out, _ = _run(capsys, str(models["cnn.fp32"]), "--measure", "--repeats", "2", "--no-xnnpack")
+    rc, out, _ = run_tflite(capsys, str(models["cnn.fp32"]), "--measure", "--repeats", "2", "--no-xnnpack")
     assert rc == 0 and "latency " in out and "delegate none" in out
 
 
 def test_compare(capsys, models: dict[str, Path], tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    rc, out, err = _run(capsys, str(models["cnn.int8"]), "--compare", str(models["cnn.fp32"]), "--repeats", "3",
+    rc, out, err = run_tflite(capsys, str(models["cnn.int8"]), "--compare", str(models["cnn.fp32"]), "--repeats", "3",
                         "--warmup", "1", "--json", str(path))
     assert rc == 0, err
     assert "B/A" in out and "latency (1 thread, median)" in out and "precision by op type" in out
@@ -100,14 +87,14 @@ def test_compare(capsys, models: dict[str, Path], tmp_path: Path) -> None:
     (drift,) = compare["drift"]
     assert drift["cosine_similarity"] > 0.99 and drift["max_abs_error"] < 0.05
     # Different inputs: no drift, said so, still a comparison.
-    rc, out, _ = _run(capsys, str(models["seq.fp32"]), "--compare", str(models["cnn.fp32"]), "--repeats", "1",
+    rc, out, _ = run_tflite(capsys, str(models["seq.fp32"]), "--compare", str(models["cnn.fp32"]), "--repeats", "1",
                       "--warmup", "0")
     assert rc == 0 and "drift      not computed: inputs differ" in out
 
 
 def test_convert(capsys, tmp_path: Path) -> None:
     out_path = tmp_path / "cnn.dynamic.tflite"
-    rc, out, err = _run(capsys, "--convert", str(REPO / "examples" / "keras_cnn.py"), "--mode", "dynamic",
+    rc, out, err = run_tflite(capsys, "--convert", str(REPO / "examples" / "keras_cnn.py"), "--mode", "dynamic",
                         "-o", str(out_path))
     assert rc == 0, err
     assert out_path.exists() and ": dynamic (float32 in, float32 out)" in out and "hybrid" in out
@@ -137,9 +124,9 @@ def test_help_documents_the_model_file_convention(capsys) -> None:
 def test_user_errors_are_one_line(capsys, models: dict[str, Path], tmp_path: Path, argv: list[str],
                                   message: str) -> None:
     fill = {"repo": str(REPO), "cnn": str(models["cnn.int8"]), "tmp": str(tmp_path)}
-    rc, out, err = _run(capsys, *(a.format(**fill) for a in argv))
+    rc, out, err = run_tflite(capsys, *(a.format(**fill) for a in argv))
     assert rc == 2 and out == ""
-    assert message in _one_error_line(err)
+    assert message in one_error_line(err)
 
 
 def test_cli_fuzz_truncated_and_corrupted(capsys, models: dict[str, Path], tmp_path: Path) -> None:
@@ -152,11 +139,11 @@ def test_cli_fuzz_truncated_and_corrupted(capsys, models: dict[str, Path], tmp_p
         for _ in range(rng.randint(1, 6)):
             b[rng.randrange(len(b))] = rng.randrange(256)
         path.write_bytes(bytes(b))
-        rc, out, err = _run(capsys, str(path), "--json", str(tmp_path / "m.json"))
+        rc, out, err = run_tflite(capsys, str(path), "--json", str(tmp_path / "m.json"))
         assert rc in outcomes, (k, rc, err)
         outcomes[rc] += 1
         if rc == 2:
-            assert str(path) in _one_error_line(err)
+            assert str(path) in one_error_line(err)
     assert outcomes[2] > 10, outcomes
 
 

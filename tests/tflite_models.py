@@ -55,3 +55,20 @@ def _write(name: str, data: bytes) -> Path:
     path = work_dir() / f"{name}.tflite"
     path.write_bytes(data)
     return path
+
+
+def run_tflite(capsys, *argv: str) -> tuple[int, str, str]:
+    """`irscope tflite ARGV` in this process: (exit status, stdout, stderr)."""
+    from irscope.cli.main import main
+
+    rc = main(["tflite", *argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def one_error_line(err: str, *, progress: tuple[str, ...] = ()) -> str:
+    """The one `irscope tflite: error:` line of `err` (asserted), past progress lines starting with `progress`."""
+    lines = [line for line in err.splitlines() if line.strip() and not (progress and line.startswith(progress))]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("irscope tflite: error: "), err
+    return lines[0]
