@@ -138,46 +138,38 @@ def sqnr_figure(result: Any, *, worst: int = 5) -> Any:
 _LABEL_OFFSETS = tuple((dx, dy) for dx in (4, -120, 60, -180) for dy in (-22, 10, -46, 34, -70, 58, -94, 82))
 
 
-def _text_box(annotation: Any, renderer: Any) -> Any:
-    """The display box of an annotation's text alone (its own extent includes the arrow): measured on
-    an arrowless twin at the same place."""
-    twin = annotation.axes.annotate(annotation.get_text(), annotation.xy, textcoords="offset points",
-                                    xytext=annotation.xyann, fontsize=annotation.get_fontsize())
-    box = twin.get_window_extent(renderer)
-    twin.remove()
-    return box
-
-
 def _name_worst(fig: Any, ax: Any, points: list[tuple[int, float, str]]) -> None:
-    """Label each (x, y, text) at the first offset whose box overlaps no label placed before it and
+    """Label each (x, y, text) at the first offset whose text box overlaps no label placed before it and
     stays inside the axes (else where it overlaps least), so neighbouring worst layers do not print
     over each other."""
+    from matplotlib.transforms import Bbox
+
     fig.canvas.draw()  # fixes the axes' limits, so data points have their display positions
     renderer = fig.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
     placed: list[Any] = []
 
     def clash(box: Any) -> float:
-        out = 0.0 if inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1) else 1e9
-        return out + sum(max(0.0, min(box.x1, o.x1) - max(box.x0, o.x0)) * max(0.0, min(box.y1, o.y1) - max(box.y0, o.y0))
-                         for o in placed)
+        overlaps = (Bbox.intersection(box, other) for other in placed)
+        return (0.0 if inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1) else 1e9) + \
+            sum(o.width * o.height for o in overlaps if o is not None)
 
     for k, y, text in sorted(points, key=lambda p: p[0]):
         if not math.isfinite(y):
             continue
-        best: tuple[float, tuple[int, int]] | None = None
-        for offset in _LABEL_OFFSETS:
+        best: tuple[float, tuple[int, int], Any] | None = None
+        for offset in _LABEL_OFFSETS:  # measured without the arrow, whose extent would count too
             trial = ax.annotate(text, (k, y), textcoords="offset points", xytext=offset, fontsize=7)
-            score = clash(trial.get_window_extent(renderer))
+            box = trial.get_window_extent(renderer)
             trial.remove()
-            if best is None or score < best[0]:
-                best = (score, offset)
-            if score == 0:
+            if best is None or clash(box) < best[0]:
+                best = (clash(box), offset, box)
+            if best[0] == 0:
                 break
         assert best is not None
-        label = ax.annotate(text, (k, y), textcoords="offset points", xytext=best[1], fontsize=7, color="#c0392b",
-                            arrowprops={"arrowstyle": "-", "color": "#c0392b", "linewidth": 0.5})
-        placed.append(_text_box(label, renderer))
+        ax.annotate(text, (k, y), textcoords="offset points", xytext=best[1], fontsize=7, color="#c0392b",
+                    arrowprops={"arrowstyle": "-", "color": "#c0392b", "linewidth": 0.5})
+        placed.append(best[2])
 
 
 def sqnr_plot_bytes(result: Any, fmt: str) -> bytes:
