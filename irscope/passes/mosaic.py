@@ -85,8 +85,6 @@ def kernel_cost(inst: Instruction) -> tuple[float, float] | None:
         width = math.prod(lhs_dims[int(d)] for d in contracting.replace(" ", "").split(",") if d and int(d) < len(lhs_dims))
         flops += 2.0 * _elements(result) * width
     for dialect, op, dims in _OP.findall(main):
-        if not dims:
-            continue
         if dialect == "arith" and op in _FLOP_OPS:
             flops += _elements(dims)
         elif dialect == "math" and op in _TRANSCENDENTAL_OPS:
